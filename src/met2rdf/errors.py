@@ -1,0 +1,37 @@
+"""The met2rdf exception tree.
+
+::
+
+    Met2RdfError                      base of everything met2rdf raises
+    ├── NoteError(ValueError)         one note cannot be read or parsed (path:line)
+    ├── VocabularyError(ValueError)   a vocabulary or ontology file is malformed
+    ├── ShapesError(ValueError)       the SHACL shapes cannot be loaded
+    ├── RdfInputError(ValueError)     an RDF file given on the command line does not parse
+    └── GoldError(ValueError)         an evaluation gold or entities file is malformed
+"""
+
+from __future__ import annotations
+
+
+class Met2RdfError(Exception):
+    """Base class of all errors raised by met2rdf."""
+
+
+class NoteError(Met2RdfError, ValueError):
+    """A note cannot be read or parsed; the message starts with ``path:line``."""
+
+
+class VocabularyError(Met2RdfError, ValueError):
+    """A vocabulary file is malformed."""
+
+
+class ShapesError(Met2RdfError, ValueError):
+    """The SHACL shapes cannot be loaded."""
+
+
+class RdfInputError(Met2RdfError, ValueError):
+    """An RDF input file does not parse."""
+
+
+class GoldError(Met2RdfError, ValueError):
+    """An evaluation file is malformed."""
