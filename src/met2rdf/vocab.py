@@ -1,0 +1,200 @@
+"""Load the SKOS vocabulary (package data) and find its concepts in text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import VocabularyError
+from .model import Concept, Mention
+
+MET = "https://w3id.org/met2rdf/vocab#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+CONCEPT_BASE = "https://w3id.org/met2rdf/concept/"
+
+TYPES = ("CancerType", "Metastasis", "AnatomicalSite", "Symptom", "DiagnosticModality",
+         "Treatment", "SpreadRoute")
+SUBJECT_TYPES = frozenset({"CancerType", "Metastasis"})
+
+_IRREGULAR = {
+    "metastases": "metastasis", "diagnoses": "diagnosis", "prognoses": "prognosis",
+    "vertebrae": "vertebra", "bronchi": "bronchus", "foci": "focus", "nuclei": "nucleus",
+    "lymphomata": "lymphoma", "carcinomata": "carcinoma", "metastasize": "metastasise",
+}
+_TOKEN = re.compile(r"[^\W_]+")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
+def fold_word(word: str) -> str:
+    """Fold one word for matching: lower case, no accents, plural to singular."""
+    w = word.lower()
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if len(w) < 3 or not w.endswith("s") or w.endswith(("ss", "us", "is")):
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("xes", "shes", "sses")):
+        return w[:-2]
+    return w[:-1]
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
+    """Split text into word tokens: (folded form, written in capitals, start, end)."""
+    text = _POSSESSIVE.sub("  ", text)
+    out = []
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        plain = _strip_accents(word)
+        letters = [c for c in plain if c.isalpha()]
+        body = letters[:-1] if len(letters) > 1 and letters[-1] == "s" else letters
+        caps = all(c.isupper() for c in body) if body else True
+        if caps and len(letters) > 1 and plain.endswith("s") and plain[:-1].isupper():
+            plain = plain[:-1]  # an acronym's plural: MRIs, CTs
+        out.append((fold_word(plain), caps, m.start(), m.end()))
+    return out
+
+
+def normalize_label(label: str) -> tuple[str, ...]:
+    """Return the folded token sequence a label matches."""
+    return tuple(t[0] for t in tokenize(label))
+
+
+def is_acronym(label: str) -> bool:
+    """Tell whether a label is written in capitals and so matches case-sensitively."""
+    letters = [c for c in label if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+class Vocabulary:
+    """Concepts by IRI and a longest-match dictionary of their labels."""
+
+    def __init__(self, concepts: Iterable[Concept]) -> None:
+        self.concepts: dict[str, Concept] = {c.iri: c for c in concepts}
+        self._index: dict[tuple[str, ...], list[tuple[Concept, bool]]] = {}
+        self._max: dict[str, int] = {}
+        for concept in sorted(self.concepts.values(), key=lambda c: c.iri):
+            for label in concept.labels:
+                key = normalize_label(label)
+                if not key:
+                    continue
+                entries = self._index.setdefault(key, [])
+                if all(e[0].iri != concept.iri or e[1] != is_acronym(label) for e in entries):
+                    entries.append((concept, is_acronym(label)))
+                self._max[key[0]] = max(self._max.get(key[0], 0), len(key))
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def with_labels(self, extra: Mapping[str, Iterable[str]]) -> Vocabulary:
+        """Return a copy where the given concepts carry extra labels (e.g. note aliases)."""
+        concepts = dict(self.concepts)
+        for iri, labels in extra.items():
+            concept = concepts[iri]
+            new = tuple(lab for lab in labels if lab not in concept.labels)
+            if new:
+                concepts[iri] = replace(concept, labels=concept.labels + new)
+        return Vocabulary(concepts.values())
+
+    def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int) -> Concept | None:
+        key = tuple(t[0] for t in tokens[i:i + n])
+        for concept, acronym in self._index.get(key, ()):
+            if not acronym or all(t[1] for t in tokens[i:i + n]):
+                return concept
+        return None
+
+    def find(self, text: str) -> list[Mention]:
+        """Find concept mentions in text, longest match first, left to right."""
+        tokens = tokenize(text)
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            longest = min(self._max.get(tokens[i][0], 0), len(tokens) - i)
+            for n in range(longest, 0, -1):
+                concept = self._lookup(tokens, i, n)
+                if concept is not None:
+                    start, end = tokens[i][2], tokens[i + n - 1][3]
+                    mentions.append(Mention(concept, start, end, text[start:end]))
+                    i += n
+                    break
+            else:
+                i += 1
+        return mentions
+
+    def lookup(self, label: str) -> Concept | None:
+        """Return the concept whose label is exactly ``label`` (after folding), if any."""
+        tokens = tokenize(label)
+        return self._lookup(tokens, 0, len(tokens)) if tokens else None
+
+
+def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
+    """Build a vocabulary from SKOS Turtle bytes."""
+    try:
+        triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
+    except SyntaxError as exc:
+        raise VocabularyError(f"{source}: {exc} (the vocabulary must be valid Turtle)") from exc
+    types: dict[str, str] = {}
+    pref: dict[str, str] = {}
+    labels: dict[str, list[str]] = {}
+    ids: dict[str, list[str]] = {}
+    site: dict[str, str] = {}
+    broader: dict[str, list[str]] = {}
+    for t in triples:
+        s, p, o = t.subject.value, t.predicate.value, t.object
+        if p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
+            types[s] = o.value[len(MET):]
+        elif p == SKOS + "prefLabel":
+            pref[s] = o.value
+        elif p in (SKOS + "altLabel", SKOS + "hiddenLabel"):
+            labels.setdefault(s, []).append(o.value)
+        elif p == SKOS + "exactMatch":
+            ids.setdefault(s, []).append(o.value)
+        elif p == MET + "site":
+            site[s] = o.value
+        elif p == SKOS + "broader":
+            broader.setdefault(s, []).append(o.value)
+    concepts = []
+    for iri, kind in types.items():
+        if iri not in pref:
+            raise VocabularyError(f"{source}: concept <{iri}> has no skos:prefLabel")
+        concepts.append(Concept(iri=iri, type=kind, pref_label=pref[iri],
+                                labels=(pref[iri], *sorted(set(labels.get(iri, ())))),
+                                ids=tuple(sorted(ids.get(iri, ()))), site=site.get(iri),
+                                broader=tuple(sorted(broader.get(iri, ())))))
+    return Vocabulary(concepts)
+
+
+def package_data(name: str) -> bytes:
+    """Return the bytes of a data file shipped with the package."""
+    return resources.files("met2rdf").joinpath("data").joinpath(name).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    """Return the curated vocabulary shipped with met2rdf."""
+    return parse_vocabulary(package_data("vocab.ttl"), "met2rdf/data/vocab.ttl")
+
+
+def load_vocabulary(paths: Iterable[Path] = ()) -> Vocabulary:
+    """Return the shipped vocabulary merged with extra SKOS Turtle files."""
+    base = default_vocabulary()
+    extra = [parse_vocabulary(p.read_bytes(), str(p)) for p in paths]
+    if not extra:
+        return base
+    concepts = dict(base.concepts)
+    for vocab in extra:
+        concepts.update(vocab.concepts)
+    return Vocabulary(concepts.values())
