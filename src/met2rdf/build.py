@@ -1,0 +1,72 @@
+"""The pipeline: read -> parse -> extract -> build graph -> validate.  The only module
+that knows the order of the stages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .extract import extract_facts, find_topic
+from .graph import concept_closure, concept_triples, note_triples, ontology_triples
+from .model import Fact, Note, Problem, SourceNote
+from .parse import parse_note
+from .validate import ValidationReport, validate_triples
+from .vault import LinkResolver, read_vault
+from .vocab import Vocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """Everything a build produced."""
+
+    notes: tuple[Note, ...]
+    facts: tuple[Fact, ...]
+    triples: tuple[ox.Triple, ...]
+    problems: tuple[Problem, ...]
+    report: ValidationReport | None
+
+
+def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
+                validate: bool = True) -> BuildResult:
+    """Build the graph of decoded notes (problems from reading are passed through)."""
+    notes: list[Note] = []
+    problems: list[Problem] = []
+    for source in sources:
+        if isinstance(source, Problem):
+            problems.append(source)
+            continue
+        note = parse_note(source)
+        notes.append(note)
+        problems.extend(note.problems)
+    resolver = LinkResolver(n.path for n in notes)
+    triples: list[ox.Triple] = list(ontology_triples())
+    all_facts: list[Fact] = []
+    used: set[str] = set()
+    for note in notes:
+        facts = extract_facts(note, vocab)
+        topic = find_topic(note, vocab)
+        links = [(link.target, resolver.resolve(link.target))
+                 for link in note.links if link.target and not _is_attachment(link.target)]
+        triples.extend(note_triples(note, facts, topic, links))
+        all_facts.extend(facts)
+        used.update(f.subject for f in facts)
+        used.update(f.object for f in facts)
+        if topic is not None:
+            used.add(topic.iri)
+    triples.extend(concept_triples(concept_closure(used, vocab)))
+    report = validate_triples(triples) if validate else None
+    return BuildResult(notes=tuple(notes), facts=tuple(all_facts), triples=tuple(triples),
+                       problems=tuple(problems), report=report)
+
+
+def _is_attachment(target: str) -> bool:
+    name = target.rsplit("/", 1)[-1]
+    return "." in name and not name.lower().endswith(".md")
+
+
+def build_vault(path: Path, vocab: Vocabulary, validate: bool = True) -> BuildResult:
+    """Build the graph of a vault folder or a single note."""
+    return build_notes(read_vault(path), vocab, validate=validate)

@@ -1,0 +1,143 @@
+"""Notes and facts -> RDF triples (pyoxigraph terms), deterministic IRIs, PROV-O provenance.
+
+Provenance is RDF reification: every relation triple ``s p o`` has a ``met:Fact`` node
+(``rdf:subject``/``rdf:predicate``/``rdf:object``) whose ``met:evidence`` nodes each name
+the note (``prov:wasDerivedFrom``), the line (``met:line``), the hedge (``met:hedge``) and
+the sentence (``met:quote``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from .iris import evidence_iri, fact_iri, note_iri
+from .model import Concept, Fact, Note
+from .vocab import MET, SKOS, Vocabulary
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PROV = "http://www.w3.org/ns/prov#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+PREFIXES = {
+    "met": MET,
+    "c": "https://w3id.org/met2rdf/concept/",
+    "note": "https://w3id.org/met2rdf/note/",
+    "fact": "https://w3id.org/met2rdf/fact/",
+    "ev": "https://w3id.org/met2rdf/evidence/",
+    "skos": SKOS,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": PROV,
+    "xsd": XSD,
+    "obo": "http://purl.obolibrary.org/obo/",
+    "ncit": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+_TYPE = ox.NamedNode(RDF + "type")
+_LABEL = ox.NamedNode(RDFS + "label")
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _met(name: str) -> ox.NamedNode:
+    return ox.NamedNode(MET + name)
+
+
+def _text(value: str) -> ox.Literal:
+    return ox.Literal(value)
+
+
+def _en(value: str) -> ox.Literal:
+    return ox.Literal(value, language="en")
+
+
+def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
+                 links: Iterable[tuple[str, str | None]]) -> Iterator[ox.Triple]:
+    """Yield the triples of one note: the note node, its facts and their evidence.
+
+    ``links`` pairs each wikilink target with the vault path it resolves to (or None).
+    """
+    node = _n(note_iri(note.path))
+    yield ox.Triple(node, _TYPE, _met("Note"))
+    yield ox.Triple(node, _LABEL, _text(note.title))
+    yield ox.Triple(node, _met("path"), _text(note.path))
+    for alias in note.aliases:
+        yield ox.Triple(node, _met("alias"), _text(alias))
+    for tag in note.tags:
+        yield ox.Triple(node, _met("tag"), _text(tag))
+    if topic is not None:
+        yield ox.Triple(node, _met("about"), _n(topic.iri))
+    for target, path in links:
+        if path is None:
+            yield ox.Triple(node, _met("unresolvedLink"), _text(target))
+        elif path != note.path:
+            yield ox.Triple(node, _met("linksTo"), _n(note_iri(path)))
+    for fact in facts:
+        s, o = _n(fact.subject), _n(fact.object)
+        p = _met(fact.predicate)
+        yield ox.Triple(s, p, o)
+        f = _n(fact_iri(fact.subject, fact.predicate, fact.object))
+        yield ox.Triple(f, _TYPE, _met("Fact"))
+        yield ox.Triple(f, _TYPE, _n(RDF + "Statement"))
+        yield ox.Triple(f, _n(RDF + "subject"), s)
+        yield ox.Triple(f, _n(RDF + "predicate"), p)
+        yield ox.Triple(f, _n(RDF + "object"), o)
+        e = _n(evidence_iri(fact.subject, fact.predicate, fact.object, note.path, fact.span.line))
+        yield ox.Triple(f, _met("evidence"), e)
+        yield ox.Triple(e, _TYPE, _met("Evidence"))
+        yield ox.Triple(e, _n(PROV + "wasDerivedFrom"), node)
+        yield ox.Triple(e, _met("line"), ox.Literal(str(fact.span.line),
+                                                   datatype=_n(XSD + "integer")))
+        if fact.hedge:
+            yield ox.Triple(e, _met("hedge"), _text(fact.hedge))
+        if fact.text:
+            yield ox.Triple(e, _met("quote"), _text(fact.text))
+
+
+def concept_closure(iris: Iterable[str], vocab: Vocabulary) -> list[Concept]:
+    """Return the concepts named, plus the sites and broader concepts they point to."""
+    todo = sorted(set(iris))
+    seen: dict[str, Concept] = {}
+    while todo:
+        iri = todo.pop()
+        if iri in seen or iri not in vocab.concepts:
+            continue
+        concept = vocab.concepts[iri]
+        seen[iri] = concept
+        todo.extend(x for x in (concept.site, *concept.broader) if x)
+    return [seen[k] for k in sorted(seen)]
+
+
+def concept_triples(concepts: Iterable[Concept]) -> Iterator[ox.Triple]:
+    """Yield the SKOS description of concepts: type, labels, ids, site, broader."""
+    for c in concepts:
+        node = _n(c.iri)
+        yield ox.Triple(node, _TYPE, _met(c.type))
+        yield ox.Triple(node, _n(SKOS + "prefLabel"), _en(c.pref_label))
+        for label in c.labels[1:]:
+            yield ox.Triple(node, _n(SKOS + "altLabel"), _en(label))
+        for ident in c.ids:
+            yield ox.Triple(node, _n(SKOS + "exactMatch"), _n(ident))
+        if c.site:
+            yield ox.Triple(node, _met("site"), _n(c.site))
+        for parent in c.broader:
+            yield ox.Triple(node, _n(SKOS + "broader"), _n(parent))
+
+
+def ontology_triples() -> list[ox.Triple]:
+    """Return the met2rdf ontology shipped with the package."""
+    from .vocab import package_data
+
+    return list(ox.parse(package_data("ontology.ttl"), format=ox.RdfFormat.TURTLE))
+
+
+def sort_key(t: ox.Triple) -> tuple[str, str, str]:
+    """Order triples by their N-Triples form, for byte-identical output."""
+    return (str(t.subject), str(t.predicate), str(t.object))

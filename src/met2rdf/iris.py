@@ -1,0 +1,47 @@
+"""Mint deterministic, valid IRIs from stable names (note paths, concept IRIs)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+BASE = "https://w3id.org/met2rdf/"
+NOTE_BASE = BASE + "note/"
+FACT_BASE = BASE + "fact/"
+EVIDENCE_BASE = BASE + "evidence/"
+CONCEPT_BASE = BASE + "concept/"
+
+
+def encode_segment(text: str) -> str:
+    """Percent-encode text for one IRI path segment (any text, injective)."""
+    encoded = quote(text, safe="-_~!$&'()*+,;=@")
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def encode_path(path: str) -> str:
+    """Percent-encode a vault-relative path, keeping its ``/`` separators."""
+    return "/".join(encode_segment(part) for part in path.split("/"))
+
+
+def note_iri(path: str) -> str:
+    """Return the IRI of the note at a vault-relative path."""
+    return NOTE_BASE + encode_path(path)
+
+
+def local_name(iri: str) -> str:
+    """Return a readable, IRI-safe local name for a concept IRI."""
+    if iri.startswith(CONCEPT_BASE):
+        return iri[len(CONCEPT_BASE):]
+    return encode_segment(iri)
+
+
+def fact_iri(subject: str, predicate: str, obj: str) -> str:
+    """Return the IRI of the reified fact (subject, predicate, object)."""
+    return f"{FACT_BASE}{local_name(subject)}.{predicate}.{local_name(obj)}"
+
+
+def evidence_iri(subject: str, predicate: str, obj: str, path: str, line: int) -> str:
+    """Return the IRI of one piece of evidence: a fact stated at path:line."""
+    return (f"{EVIDENCE_BASE}{local_name(subject)}.{predicate}.{local_name(obj)}/"
+            f"{encode_path(path)}/L{line}")

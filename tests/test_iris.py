@@ -1,0 +1,48 @@
+"""IRIs: any label or path mints a valid, distinct IRI."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from hypothesis import given
+from hypothesis import strategies as st
+
+from met2rdf.iris import encode_path, encode_segment, evidence_iri, fact_iri, note_iri
+
+HARD = ["a b", 'q"uote', "x>y", "{}", "|", "^", "`", "back\\slash", "tab\t", "new\nline",
+        "nul\x00", "%41", "../x", "..", ".", "é", "日本語", "🦀", "a" * 2000, "", "A", "%2541"]
+
+
+def test_hard_labels_mint_valid_distinct_iris():
+    """Each hard label gives a valid IRI, and different labels give different IRIs."""
+    iris = [note_iri(label) for label in HARD]
+    for iri in iris:
+        ox.NamedNode(iri)
+    assert len(set(iris)) == len(HARD)
+
+
+@given(st.text())
+def test_any_text_gives_a_valid_iri(text):
+    """Any text encodes to a valid IRI segment."""
+    ox.NamedNode("https://w3id.org/met2rdf/note/" + encode_segment(text))
+
+
+@given(st.text(), st.text())
+def test_encoding_is_injective(a, b):
+    """Two different texts never encode to the same segment."""
+    if a != b:
+        assert encode_segment(a) != encode_segment(b)
+
+
+def test_paths_keep_folders():
+    """A vault path keeps its folders as IRI path segments."""
+    assert encode_path("cancers/Breast cancer.md") == "cancers/Breast%20cancer.md"
+
+
+def test_fact_and_evidence_iris_are_readable_and_valid():
+    """Fact IRIs use concept local names; evidence IRIs add the note path and line."""
+    c = "https://w3id.org/met2rdf/concept/"
+    assert fact_iri(c + "breast-cancer", "spreadsTo", c + "bone") == (
+        "https://w3id.org/met2rdf/fact/breast-cancer.spreadsTo.bone")
+    ev = evidence_iri(c + "breast-cancer", "spreadsTo", "http://other.org/x y", "a b.md", 7)
+    ox.NamedNode(ev)
+    assert ev.endswith("/a%20b.md/L7")
