@@ -1,0 +1,144 @@
+"""pyshacl over the shapes -> a report whose results point at the notes' path:line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pyoxigraph as ox
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
+from .errors import ShapesError
+from .graph import PROV, ontology_triples
+from .model import SourceSpan
+from .vocab import MET
+
+_EVIDENCE = URIRef(MET + "evidence")
+_LINE = URIRef(MET + "line")
+_PATH = URIRef(MET + "path")
+_DERIVED = URIRef(PROV + "wasDerivedFrom")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """One SHACL result, with the note lines the offending triples came from."""
+
+    shape: str
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+    spans: tuple[SourceSpan, ...]
+
+    def lines(self) -> list[str]:
+        """Return one ``path:line: message`` line per source (or ``graph: ...``)."""
+        text = f"{self.message} (focus {self.focus}" + (
+            f", path {self.path}" if self.path else "") + ")"
+        if not self.spans:
+            return [f"graph: {text}"]
+        return [f"{span}: {text}" for span in self.spans]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """The outcome of validating a graph against the met2rdf shapes."""
+
+    conforms: bool
+    results: tuple[ValidationResult, ...]
+
+    def lines(self) -> list[str]:
+        """Return every result as ``path:line: message`` lines, sorted."""
+        return sorted({line for r in self.results for line in r.lines()})
+
+
+def shapes_dir() -> Path:
+    """Return the folder of SHACL shapes (installed with the package, or the source tree's)."""
+    installed = resources.files("met2rdf").joinpath("shapes")
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parents[2] / "shapes"
+
+
+@lru_cache(maxsize=1)
+def load_shapes() -> Graph:
+    """Load every ``*.ttl`` file of the shapes folder into one graph."""
+    folder = shapes_dir()
+    files = sorted(folder.glob("*.ttl"))
+    if not files:
+        raise ShapesError(f"{folder}: no SHACL shapes found (reinstall met2rdf)")
+    shapes = Graph()
+    for path in files:
+        try:
+            shapes.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises bare Exceptions for bad Turtle
+            raise ShapesError(f"{path}: {exc}") from exc
+    return shapes
+
+
+def to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
+    """Copy pyoxigraph triples into an rdflib graph (through N-Triples)."""
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    graph = Graph()
+    graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
+
+
+def _spans_of(graph: Graph, focus: URIRef, path: URIRef | None) -> tuple[SourceSpan, ...]:
+    """Find the note lines behind the triples a result is about."""
+    facts = set()
+    for fact in graph.subjects(RDF.subject, focus):
+        if path is None or (fact, RDF.predicate, path) in graph:
+            facts.add(fact)
+    for fact in graph.subjects(RDF.object, focus):
+        facts.add(fact)
+    evidence = {e for f in facts for e in graph.objects(f, _EVIDENCE)}
+    evidence |= {focus} if (focus, _LINE, None) in graph else set()
+    evidence |= set(graph.objects(focus, _EVIDENCE))
+    spans = set()
+    for e in evidence:
+        line = graph.value(e, _LINE)
+        for note in graph.objects(e, _DERIVED):
+            note_path = graph.value(note, _PATH)
+            if note_path is not None and line is not None and str(line).isdigit():
+                spans.add(SourceSpan(str(note_path), int(str(line))))
+    note_path = graph.value(focus, _PATH)
+    if note_path is not None:
+        spans.add(SourceSpan(str(note_path), 1))
+    return tuple(sorted(spans))
+
+
+def validate_graph(graph: Graph) -> ValidationReport:
+    """Validate an rdflib graph (plus the met2rdf ontology) against the shapes."""
+    data = graph + to_rdflib(ontology_triples())
+    shapes = load_shapes()
+    conforms, results, _text = shacl_validate(data, shacl_graph=shapes,
+                                              inference="none", advanced=True)
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        message = results.value(result, SH.resultMessage)
+        path_ref = path if isinstance(path, URIRef) else None
+        spans = _spans_of(data, focus, path_ref) if isinstance(focus, URIRef) else ()
+        shape = results.value(result, SH.sourceShape)
+        if not isinstance(shape, URIRef):
+            shape = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
+        found.append(ValidationResult(
+            shape=str(shape),
+            focus=str(focus), path=str(path) if path is not None else None,
+            value=str(value) if value is not None else None,
+            message=str(message) if message is not None else "SHACL violation",
+            spans=spans))
+    found.sort(key=lambda r: (r.spans, r.focus, r.path or "", r.message))
+    return ValidationReport(conforms=bool(conforms), results=tuple(found))
+
+
+def validate_triples(triples: Iterable[ox.Triple]) -> ValidationReport:
+    """Validate pyoxigraph triples against the shapes."""
+    return validate_graph(to_rdflib(triples))
