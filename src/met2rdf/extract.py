@@ -50,6 +50,7 @@ class Cues:
     negation: re.Pattern[str]
     contrast: re.Pattern[str]
     hedge: re.Pattern[str]
+    examples: re.Pattern[str]
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -67,6 +68,7 @@ def load_cues() -> Cues:
         contrast=_any(data["negation"]["contrast"]),
         hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b",
                          re.IGNORECASE),
+        examples=_any(data["examples"]["patterns"]),
     )
 
 
@@ -303,6 +305,8 @@ class _NoteExtractor:
             for obj in view.mentions:
                 if not sent.start <= obj.start < sent.end:
                     continue
+                if self.cues.examples.match(text, obj.end, sent.end):
+                    continue  # a category that introduces examples
                 relation, target = self._object(view, sent, obj, context_frame)
                 if relation is None or target is None:
                     continue

@@ -306,7 +306,7 @@ def parse_note(source: SourceNote) -> Note:
         elif kind in ("th_open", "td_open"):
             pending_row.append(tokens[i + 1])
         elif kind == "tr_close":
-            header = tokens[i - 2].type == "th_close" if i >= 2 else False
+            header = tokens[i - 1].type == "th_close"
             row_line = (pending_row[0].map[0] + 1) if pending_row and pending_row[0].map else 1
             flat = _InlineText(source.path, row_line)
             cells: list[tuple[int, int]] = []
