@@ -6,12 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from met2rdf.build import build_vault
 from met2rdf.evaluate import norm
 from met2rdf.vocab import default_vocabulary
-
-from conftest import FIXTURES
 
 CASES = sorted((FIXTURES / "extract").glob("*.md"))
 

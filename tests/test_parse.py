@@ -132,9 +132,9 @@ def test_inline_tags_are_collected():
 def test_unclosed_frontmatter_is_reported():
     """Frontmatter without a closing --- gives a problem, not silence."""
     note = parse("---\naliases: x\nbody\n")
-    assert [str(p) for p in note.problems] == [
-        "n.md:1: frontmatter is not closed (expected a '---' line); "
-        "the note is read without frontmatter"]
+    expected = ("n.md:1: frontmatter is not closed (expected a '---' line); "
+                "the note is read without frontmatter")
+    assert [str(p) for p in note.problems] == [expected]
 
 
 def test_bad_yaml_names_the_line():

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import REPO
 from rdflib import Graph
 from rdflib.compare import to_isomorphic
-
-from conftest import REPO
 
 # (subject, relation, object, line) by prefLabel: this test's own copy of the seed's facts.
 EXPECTED = {

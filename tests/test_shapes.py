@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from rdflib import Graph
-
-from met2rdf.validate import load_shapes, validate_graph
 from rdflib.namespace import RDF, SH
 
-from conftest import FIXTURES
+from met2rdf.validate import load_shapes, validate_graph
 
 SHAPES_NS = "https://w3id.org/met2rdf/shapes#"
 PREFIXES = {

@@ -59,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         _err(f"met2rdf: {args.file}: no such file")
         return EXIT_USAGE
-    except Exception as exc:  # rdflib raises many unrelated exception types on bad input
+    except Exception as exc:  # noqa: BLE001 - rdflib raises many unrelated types on bad input
         _err(f"{args.file}: cannot parse as RDF: {exc}")
         return EXIT_DATA
     report = validate_graph(graph)

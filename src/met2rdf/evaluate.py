@@ -139,15 +139,19 @@ class Evaluation:
         return p, r, f
 
 
+def _value(term: object) -> str:
+    return str(getattr(term, "value", term))
+
+
 def _node_names(triples: list[ox.Triple], entities: Entities) -> dict[str, set[str]]:
     labels: dict[str, list[str]] = defaultdict(list)
     ids: dict[str, list[str]] = defaultdict(list)
     for t in triples:
         p = t.predicate.value
         if p in _LABELS:
-            labels[t.subject.value].append(t.object.value)
+            labels[_value(t.subject)].append(_value(t.object))
         elif p == SKOS + "exactMatch":
-            ids[t.subject.value].append(t.object.value)
+            ids[_value(t.subject)].append(_value(t.object))
     nodes = set(labels) | set(ids)
     return {n: entities.names_for(labels[n], ids[n]) for n in nodes}
 
@@ -156,7 +160,7 @@ def score_note(triples: list[ox.Triple], gold: list[GoldFact], entities: Entitie
                lines: dict[tuple[str, str, str], SourceSpan]) -> tuple[list[Scored], list[Scored]]:
     """Score the relation triples of one note's graph against its gold facts."""
     names = _node_names(triples, entities)
-    extracted = sorted({(t.subject.value, t.predicate.value[len(MET):], t.object.value)
+    extracted = sorted({(_value(t.subject), t.predicate.value[len(MET):], _value(t.object))
                         for t in triples if t.predicate.value.startswith(MET)
                         and t.predicate.value[len(MET):] in RELATIONS})
     gold_hit = [False] * len(gold)
@@ -201,8 +205,9 @@ def evaluate(notes: Path, gold: Path, entities_path: Path | None,
 
 def format_evaluation(ev: Evaluation) -> str:
     """Return the score table, then every miss and false fact with path:line."""
-    rows = [f"{'relation':<12} {'gold':>5} {'found':>6} {'extracted':>9} {'correct':>8} "
-            f"{'P':>5} {'R':>5} {'F1':>5}"]
+    header = (f"{'relation':<12} {'gold':>5} {'found':>6} {'extracted':>9} {'correct':>8} "
+              f"{'P':>5} {'R':>5} {'F1':>5}")
+    rows = [header]
     for rel in (*RELATIONS, None):
         ext, correct, gold, found = ev.counts(rel)
         p, r, f = ev.scores(rel)

@@ -22,7 +22,7 @@ _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*")
 _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
-_ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|ogg|mov|canvas)$", re.I)
+_ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|ogg|mov|canvas)$", re.IGNORECASE)
 
 
 class _TextLoader(yaml.SafeLoader):

@@ -75,7 +75,7 @@ def load_shapes() -> Graph:
     for path in files:
         try:
             shapes.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises bare Exceptions for bad Turtle
+        except Exception as exc:  # noqa: BLE001 - rdflib raises bare Exceptions for bad Turtle
             raise ShapesError(f"{path}: {exc}") from exc
     return shapes
 
@@ -83,6 +83,7 @@ def load_shapes() -> Graph:
 def to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
     """Copy pyoxigraph triples into an rdflib graph (through N-Triples)."""
     data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None  # serialize returns bytes when no output is given
     graph = Graph()
     graph.parse(data=data.decode("utf-8"), format="nt")
     return graph

@@ -98,8 +98,7 @@ class LinkResolver:
     def resolve(self, target: str) -> str | None:
         """Return the vault path a link target points to, or None when unresolved."""
         key = link_key(target)
-        if key.endswith(NOTE_SUFFIX):
-            key = key[: -len(NOTE_SUFFIX)]
+        key = key.removesuffix(NOTE_SUFFIX)
         key = key.lstrip("/")
         if key in self._by_path:
             return self._by_path[key]
