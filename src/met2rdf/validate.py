@@ -75,7 +75,7 @@ def load_shapes() -> Graph:
     for path in files:
         try:
             shapes.parse(path, format="turtle")
-        except Exception as exc:  # noqa: BLE001 - rdflib raises bare Exceptions for bad Turtle
+        except Exception as exc:
             raise ShapesError(f"{path}: {exc}") from exc
     return shapes
 
