@@ -160,3 +160,11 @@ def test_decode_bom_crlf_and_bad_bytes():
     assert str(bad) == "x.md:2: not UTF-8 at byte 3; re-save the note as UTF-8, skipped"
     binary = decode_note(b"\x89PNG\x00\x00", "img.md")
     assert "NUL byte at byte 4" in str(binary)
+
+
+def test_table_cells_are_only_rows():
+    """A table gives one block per row (cells recorded), not a paragraph per cell."""
+    note = parse("| a | b |\n| --- | --- |\n| c | d |\n")
+    assert [(b.kind, b.text, b.cells) for b in note.blocks] == [
+        ("header_row", "a | b", ((0, 1), (4, 5))), ("row", "c | d", ((0, 1), (4, 5)))]
+    assert note.blocks[1].parent == note.blocks[0].index

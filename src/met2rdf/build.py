@@ -1,5 +1,10 @@
 """The pipeline: read -> parse -> extract -> build graph -> validate.  The only module
-that knows the order of the stages."""
+that knows the order of the stages.
+
+The graph is also kept as named graphs, the layout of the store and of ``push``: one
+graph per note, named by the note's IRI, and one for the vocabulary and the ontology
+(``VOCABULARY_GRAPH``).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,22 @@ import pyoxigraph as ox
 
 from .extract import extract_facts, find_topic
 from .graph import concept_closure, concept_triples, note_triples, ontology_triples
+from .iris import BASE, note_iri
 from .model import Fact, Note, Problem, SourceNote
 from .parse import parse_note
 from .validate import ValidationReport, validate_triples
 from .vault import LinkResolver, read_vault
 from .vocab import Vocabulary
+
+VOCABULARY_GRAPH = BASE + "graph/vocabulary"
+
+
+@dataclass(frozen=True, slots=True)
+class NamedGraph:
+    """The triples of one named graph: a note's, or the vocabulary and ontology."""
+
+    iri: str
+    triples: tuple[ox.Triple, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +41,7 @@ class BuildResult:
     notes: tuple[Note, ...]
     facts: tuple[Fact, ...]
     triples: tuple[ox.Triple, ...]
+    graphs: tuple[NamedGraph, ...]
     problems: tuple[Problem, ...]
     report: ValidationReport | None
 
@@ -42,7 +59,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
         notes.append(note)
         problems.extend(note.problems)
     resolver = LinkResolver(n.path for n in notes)
-    triples: list[ox.Triple] = list(ontology_triples())
+    graphs: list[NamedGraph] = []
     all_facts: list[Fact] = []
     used: set[str] = set()
     for note in notes:
@@ -50,16 +67,19 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
         topic = find_topic(note, vocab)
         links = [(link.target, resolver.resolve(link.target))
                  for link in note.links if link.target and not _is_attachment(link.target)]
-        triples.extend(note_triples(note, facts, topic, links))
+        graphs.append(NamedGraph(note_iri(note.path),
+                                 tuple(note_triples(note, facts, topic, links))))
         all_facts.extend(facts)
         used.update(f.subject for f in facts)
         used.update(f.object for f in facts)
         if topic is not None:
             used.add(topic.iri)
-    triples.extend(concept_triples(concept_closure(used, vocab)))
+    vocabulary = (*ontology_triples(), *concept_triples(concept_closure(used, vocab)))
+    graphs.append(NamedGraph(VOCABULARY_GRAPH, vocabulary))
+    triples = tuple(t for g in graphs for t in g.triples)
     report = validate_triples(triples) if validate else None
-    return BuildResult(notes=tuple(notes), facts=tuple(all_facts), triples=tuple(triples),
-                       problems=tuple(problems), report=report)
+    return BuildResult(notes=tuple(notes), facts=tuple(all_facts), triples=triples,
+                       graphs=tuple(graphs), problems=tuple(problems), report=report)
 
 
 def _is_attachment(target: str) -> bool:

@@ -7,7 +7,10 @@
     ├── VocabularyError(ValueError)   a vocabulary or ontology file is malformed
     ├── ShapesError(ValueError)       the SHACL shapes cannot be loaded
     ├── RdfInputError(ValueError)     an RDF file given on the command line does not parse
-    └── GoldError(ValueError)         an evaluation gold or entities file is malformed
+    ├── GoldError(ValueError)         an evaluation gold or entities file is malformed
+    ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
+    ├── UnknownConceptError(ValueError)  a question's argument names no concept
+    └── StoreError                    a store or server cannot be used (in use, missing)
 """
 
 from __future__ import annotations
@@ -35,3 +38,19 @@ class RdfInputError(Met2RdfError, ValueError):
 
 class GoldError(Met2RdfError, ValueError):
     """An evaluation file is malformed."""
+
+
+class QueryError(Met2RdfError, ValueError):
+    """A SPARQL query does not parse; the message starts with ``source:line:column``."""
+
+
+class UnknownConceptError(Met2RdfError, ValueError):
+    """A question's argument matches no concept label; ``close`` holds close matches."""
+
+    def __init__(self, message: str, close: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.close = close
+
+
+class StoreError(Met2RdfError):
+    """A store cannot be opened or served (missing, in use by another process)."""

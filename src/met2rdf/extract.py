@@ -3,17 +3,25 @@
 How a fact is found, in order:
 
 1. Every block (heading, list item, paragraph, table row) is split into sentences, and
-   vocabulary concepts are found in it (longest match).
+   vocabulary concepts are found in it (longest match).  Organ names coordinated with a
+   cancer ("lung, breast and kidney cancers") become those cancers.
 2. A mention whose type is the range of a relation (site, symptom, test, treatment,
-   route) is a candidate object; the relation follows from its type.
+   route) is a candidate object; the relation follows from its type.  A site-specific
+   metastasis ("bone mets") said of a cancer is that cancer spreading to its site.
 3. The *frame* of the sentence is set by the nearest section label: its own
    ``Label:`` prefix, the enclosing list items and headings ("### Symptoms",
-   "**Common Sites**:").  A "none" frame (risk factors, prognosis, ...) asserts nothing.
-   A site is only a fact in a spread frame or after a spread verb ("spreads to", "->").
+   "**Common Sites**:"), a table's header cell.  A "none" frame (risk factors,
+   prognosis, ...) asserts nothing.  A site is only a fact in a spread or route frame,
+   after a spread verb ("spreads to", "->"), or as the site of a metastasis.
 4. The subject is the nearest cancer type or metastasis named before the object in the
-   same sentence, else after it, else in an earlier sentence of the block, else the
-   subject of the enclosing items and headings, else the note's topic (title, aliases).
-5. A negation cue before the object (up to a contrast word) or in its clause drops it;
+   same sentence, else in an earlier sentence of the block, else the subject of the
+   enclosing items and headings, else the note's topic (title, aliases, or the cause a
+   complication note names), else one named after the object.  A broad subject
+   ("metastases", "cancer") gives way to a specific one from the context; "cancer has
+   spread to the bone" makes bone metastasis the subject of the sentence.
+5. "The sources of brain metastases are lung and breast cancer" reverses: the cancers
+   after a source cue spread to the metastasis' site.
+6. A negation cue before the object (up to a contrast word) or in its clause drops it;
    a hedge word in the sentence is kept on the fact.
 """
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +48,8 @@ RELATIONS = tuple(RELATION_OF.values())
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“(\[]?[A-Z0-9])|\n")
 _LABEL = re.compile(r"^\s*([^:.;!?\n]{1,60}?)\s*[:=]\s+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "etc.", "cf.", "dr.", "fig.", "no.")
+_COORDINATION = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,8 @@ class Cues:
     contrast: re.Pattern[str]
     hedge: re.Pattern[str]
     examples: re.Pattern[str]
+    sources: re.Pattern[str]
+    cause: re.Pattern[str]
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -69,6 +82,8 @@ def load_cues() -> Cues:
         hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b",
                          re.IGNORECASE),
         examples=_any(data["examples"]["patterns"]),
+        sources=_any(data["sources"]["patterns"]),
+        cause=_any(data["cause"]["patterns"]),
     )
 
 
@@ -80,11 +95,11 @@ def frame_of(label: str, cues: Cues) -> str | None:
     return None
 
 
-def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
-    """Return the cancer type or metastasis a note is about, from its title and aliases."""
+def _named_topic(note: Note, vocab: Vocabulary) -> Concept | None:
+    """Return the concept a note's title or aliases name (any type), if one does."""
     for name in (note.title, *note.aliases):
         concept = vocab.lookup(name)
-        if concept is not None and concept.type in SUBJECT_TYPES:
+        if concept is not None:
             return concept
     for name in (note.title, *note.aliases):
         found = {m.concept.iri: m.concept for m in vocab.find(name)
@@ -92,6 +107,11 @@ def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
         if len(found) == 1:
             return next(iter(found.values()))
     return None
+
+
+def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
+    """Return the concept a note is about, from its title and aliases."""
+    return _named_topic(note, vocab)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -107,6 +127,10 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def _is_subject(concept: Concept) -> bool:
+    return concept.type in SUBJECT_TYPES
+
+
 @dataclass(frozen=True, slots=True)
 class _Sentence:
     start: int
@@ -120,11 +144,31 @@ class _BlockView:
 
     def __init__(self, block: Block, vocab: Vocabulary, cues: Cues) -> None:
         self.block = block
-        self.mentions = vocab.find(block.text)
+        self.vocab = vocab
+        self.mentions = self._coordinated_cancers(vocab.find(block.text))
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
         self.spread_cues = [m.span() for m in cues.spread.finditer(block.text)]
         self.subject = self._own_subject()
         self.frame = self._own_frame(cues)
+
+    def _coordinated_cancers(self, mentions: list[Mention]) -> list[Mention]:
+        """Read "lung, breast and kidney cancers" as three cancers."""
+        out = list(mentions)
+        text = self.block.text
+        for i in range(len(out) - 1, 0, -1):
+            head = out[i]
+            if head.concept.type != "CancerType" or head.concept.primary_site is None:
+                continue
+            j, right = i - 1, head.start
+            while j >= 0 and out[j].concept.type == "AnatomicalSite" and \
+                    _COORDINATION.fullmatch(text[out[j].end:right]):
+                cancer = self.vocab.cancer_of.get(out[j].concept.iri)
+                if cancer is None:
+                    break
+                right = out[j].start
+                out[j] = Mention(cancer, out[j].start, out[j].end, out[j].text)
+                j -= 1
+        return out
 
     def _sentence(self, start: int, end: int, cues: Cues) -> _Sentence:
         text = self.block.text
@@ -149,7 +193,7 @@ class _BlockView:
 
     def _own_subject(self) -> Concept | None:
         """The cancer type or metastasis this block is about, for the blocks below it."""
-        subjects = [m for m in self.mentions if m.concept.type in SUBJECT_TYPES]
+        subjects = [m for m in self.mentions if _is_subject(m.concept)]
         if not subjects:
             return None
         lead = self.block.bold[0] if self.block.bold else None
@@ -167,18 +211,44 @@ class _BlockView:
                 return subjects[0].concept
         return None
 
+    def in_sentence(self, sent: _Sentence) -> Iterator[Mention]:
+        return (m for m in self.mentions if sent.start <= m.start < sent.end)
+
 
 class _NoteExtractor:
     def __init__(self, note: Note, vocab: Vocabulary, cues: Cues) -> None:
         self.note = note
+        self.vocab = vocab
         self.cues = cues
-        self.topic = find_topic(note, vocab)
         self.views = [_BlockView(b, vocab, cues) for b in note.blocks]
+        self.topic_facts: list[Fact] = []
+        self.metastasis = next((c for c in vocab.concepts.values()
+                                if c.type == "Metastasis" and c.umbrella), None)
+        named = _named_topic(note, vocab)
+        self.topic = named if named is not None and _is_subject(named) else None
+        if named is not None and named.type == "Symptom":
+            self.topic = self._complication_cause(named)
 
-    def _ancestors(self, block: Block):
+    def _complication_cause(self, symptom: Concept) -> Concept | None:
+        """In a note about a complication, the cancer or metastasis it is due to."""
+        for view in self.views:
+            text = view.block.text
+            for cue in self.cues.cause.finditer(text):
+                after = [m for m in view.mentions if m.start >= cue.end()
+                         and _is_subject(m.concept) and not m.concept.umbrella]
+                if after:
+                    cause = after[0].concept
+                    self.topic_facts.append(Fact(
+                        cause.iri, "hasSymptom", symptom.iri,
+                        SourceSpan(self.note.path, view.block.line_at(after[0].start)),
+                        text=text.strip()))
+                    return cause
+        return None
+
+    def _ancestors(self, block: Block) -> Iterator[_BlockView]:
         parent = block.parent
         seen = 0
-        while parent is not None and seen < 1000:
+        while parent is not None and seen < 10_000:
             yield self.views[parent]
             parent = self.views[parent].block.parent
             seen += 1
@@ -191,40 +261,56 @@ class _NoteExtractor:
                 return anc.frame
         return None
 
-    def _context_subject(self, view: _BlockView) -> Concept | None:
-        for anc in self._ancestors(view.block):
-            if anc.subject is not None:
-                return anc.subject
-        return self.topic
+    def _context_subjects(self, view: _BlockView) -> list[Concept]:
+        """Subjects from the enclosing blocks, nearest first, then the topic."""
+        found = [anc.subject for anc in self._ancestors(view.block) if anc.subject is not None]
+        if self.topic is not None:
+            found.append(self.topic)
+        return found
 
     def _is_cue(self, view: _BlockView, m: Mention) -> bool:
-        """A generic 'metastasis to' mention is part of a spread verb, not a subject."""
-        return m.concept.site is None and m.concept.type == "Metastasis" and any(
+        """A broad 'metastasis to' mention is part of a spread verb, not a subject."""
+        return m.concept.umbrella and m.concept.type == "Metastasis" and any(
             s <= m.start < e for s, e in view.spread_cues)
 
-    def _subject(self, view: _BlockView, sent: _Sentence, obj: Mention, relation: str,
-                 previous: Concept | None, context: Concept | None) -> Concept | None:
-        def usable(m: Mention) -> bool:
-            if m.concept.type not in SUBJECT_TYPES or self._is_cue(view, m):
-                return False
-            if m.concept.iri == obj.concept.iri:
-                return False
-            return not (relation == "spreadsTo" and m.concept.site is not None)
+    def _spread_site(self, view: _BlockView, sent: _Sentence) -> Concept | None:
+        """The site of "cancer has spread to the <site>" in a sentence without a real subject."""
+        for start, end in view.spread_cues:
+            if not sent.start <= start < sent.end:
+                continue
+            before = [m for m in view.in_sentence(sent) if m.end <= start
+                      and _is_subject(m.concept) and not self._is_cue(view, m)]
+            if not before or any(not m.concept.umbrella for m in before):
+                return None
+            site = next((m for m in view.in_sentence(sent) if m.start >= end), None)
+            if site is not None and site.concept.type == "AnatomicalSite":
+                return self.vocab.metastasis_of.get(site.concept.iri)
+        return None
 
-        in_sentence = [m for m in view.mentions
-                       if sent.start <= m.start < sent.end and usable(m)]
-        before = [m for m in in_sentence if m.end <= obj.start]
-        if before:
-            return before[-1].concept
-        if relation == "spreadsTo" and context is not None and context.site is None:
-            pass  # the enclosing subject wins over a later mention ("X: spreads to Y in Z")
-        elif in_sentence:
-            return in_sentence[0].concept
-        if previous is not None:
-            return previous
-        if context is not None and not (relation == "spreadsTo" and context.site is not None):
-            return context
-        return self.topic if self.topic is not None and self.topic.site is None else None
+    def _subject(self, view: _BlockView, sent: _Sentence, obj: Mention, relation: str,
+                 previous: Concept | None, context: list[Concept]) -> Concept | None:
+        def usable(concept: Concept) -> bool:
+            if not _is_subject(concept) or concept.iri == obj.concept.iri:
+                return False
+            return not (relation == "spreadsTo" and concept.site is not None)
+
+        in_sentence = [m for m in view.in_sentence(sent)
+                       if usable(m.concept) and not self._is_cue(view, m)]
+        before = [m.concept for m in in_sentence if m.end <= obj.start]
+        after = [m.concept for m in in_sentence if m.start >= obj.end]
+        candidates = [*before[::-1], *([previous] if previous else []), *context, *after]
+        candidates = [c for c in candidates if usable(c)]
+        if not candidates:
+            return None
+        chosen = candidates[0]
+        if chosen.umbrella:
+            specific = next((c for c in candidates[1:] if not c.umbrella
+                             and c not in after), None)
+            if specific is not None:
+                return specific
+            if relation == "spreadsTo" and chosen.type == "CancerType":
+                return self.metastasis or chosen
+        return chosen
 
     def _negated(self, text: str, sent: _Sentence, obj: Mention) -> bool:
         before = text[sent.start:obj.start]
@@ -233,12 +319,8 @@ class _NoteExtractor:
             tail = before[cues[-1].end():]
             if not self.cues.contrast.search(tail):
                 return True
-        clause_end = len(text[:sent.end])
-        for sep in (",", ";", " but "):
-            pos = text.find(sep, obj.end, sent.end)
-            if pos != -1:
-                clause_end = min(clause_end, pos)
-        after = text[obj.end:clause_end]
+        end = _CLAUSE_END.search(text, obj.end, sent.end)
+        after = text[obj.end:end.start() if end else sent.end]
         return bool(self.cues.negation.search(after))
 
     def _hedge(self, text: str, sent: _Sentence) -> str | None:
@@ -249,7 +331,7 @@ class _NoteExtractor:
         return any(sent.start <= s and e <= pos for s, e in view.spread_cues)
 
     def facts(self) -> list[Fact]:
-        out: list[Fact] = []
+        out: list[Fact] = list(self.topic_facts)
         for view in self.views:
             out.extend(self._block_facts(view))
         return out
@@ -285,60 +367,102 @@ class _NoteExtractor:
         return None
 
     def _row_subject(self, view: _BlockView) -> Concept | None:
+        """The cancer a table row is about: named in its first cell, or that cell's organ."""
         if not view.block.cells:
             return None
         s, e = view.block.cells[0]
-        for m in view.mentions:
-            if s <= m.start < e and m.concept.type in SUBJECT_TYPES:
+        first = [m for m in view.mentions if s <= m.start < e]
+        for m in first:
+            if _is_subject(m.concept):
                 return m.concept
+        cell = view.block.text[s:e].strip()
+        if 0 < len(cell.split()) <= 3:
+            for name in (f"{cell} cancer", f"{cell} carcinoma"):
+                concept = self.vocab.lookup(name)
+                if concept is not None and concept.type == "CancerType":
+                    return concept
+        for m in first:
+            if m.concept.type == "AnatomicalSite" and m.concept.iri in self.vocab.cancer_of:
+                return self.vocab.cancer_of[m.concept.iri]
         return None
 
     def _block_facts(self, view: _BlockView) -> list[Fact]:
         text = view.block.text
         context_frame = self._context_frame(view)
-        own_context = self._context_subject(view)
+        context = self._context_subjects(view)
         if view.block.kind == "row":
-            own_context = self._row_subject(view) or own_context
+            row = self._row_subject(view)
+            if row is not None:
+                context = [row, *context]
         out: list[Fact] = []
         previous: Concept | None = None
         for sent in view.sentences:
-            for obj in view.mentions:
-                if not sent.start <= obj.start < sent.end:
-                    continue
-                if self.cues.examples.match(text, obj.end, sent.end):
-                    continue  # a category that introduces examples
-                relation, target = self._object(view, sent, obj, context_frame)
+            spread_subject = self._spread_site(view, sent)
+            for obj in view.in_sentence(sent):
+                if obj.concept.umbrella and self.cues.examples.match(text, obj.end, sent.end):
+                    continue  # a broad term that introduces examples
+                relation, target = self._object(view, sent, obj, context_frame, context)
                 if relation is None or target is None:
                     continue
                 if self._negated(text, sent, obj):
                     continue
-                subject = self._subject(view, sent, obj, relation, previous, own_context)
+                if spread_subject is not None and relation != "spreadsTo":
+                    subject: Concept | None = spread_subject
+                else:
+                    subject = self._subject(view, sent, obj, relation, previous, context)
                 if subject is None or subject.iri == target:
                     continue
-                out.append(Fact(subject=subject.iri, predicate=relation, object=target,
-                                span=SourceSpan(self.note.path, view.block.line_at(obj.start)),
-                                hedge=self._hedge(text, sent),
-                                text=text[sent.start:sent.end].strip()))
-            subjects = [m for m in view.mentions if sent.start <= m.start < sent.end
-                        and m.concept.type in SUBJECT_TYPES and not self._is_cue(view, m)]
-            if subjects:
-                previous = subjects[0].concept
+                out.append(self._fact(view, sent, obj, subject, relation, target))
+            out.extend(self._source_facts(view, sent, previous, context))
+            subjects = [m.concept for m in view.in_sentence(sent)
+                        if _is_subject(m.concept) and not self._is_cue(view, m)]
+            specific = [c for c in subjects if not c.umbrella]
+            if specific or (subjects and previous is None):
+                previous = (specific or subjects)[0]
         return out
 
+    def _fact(self, view: _BlockView, sent: _Sentence, at: Mention, subject: Concept,
+              relation: str, target: str) -> Fact:
+        text = view.block.text
+        return Fact(subject=subject.iri, predicate=relation, object=target,
+                    span=SourceSpan(self.note.path, view.block.line_at(at.start)),
+                    hedge=self._hedge(text, sent), text=text[sent.start:sent.end].strip())
+
+    def _source_facts(self, view: _BlockView, sent: _Sentence, previous: Concept | None,
+                      context: list[Concept]) -> list[Fact]:
+        """"Sources of brain metastases are lung and breast cancer": cancers spread there."""
+        text = view.block.text
+        cue = self.cues.sources.search(text, sent.start, sent.end)
+        if cue is None:
+            return []
+        before = [m.concept for m in view.in_sentence(sent) if m.end <= cue.start()]
+        about = [c for c in (*before[::-1], previous, *context)
+                 if c is not None and c.type == "Metastasis" and c.site is not None]
+        if not about:
+            return []
+        site = about[0].site
+        assert site is not None
+        return [self._fact(view, sent, m, m.concept, "spreadsTo", site)
+                for m in view.in_sentence(sent) if m.start >= cue.end()
+                and m.concept.type == "CancerType" and not m.concept.umbrella
+                and not self._negated(text, sent, m)]
+
     def _object(self, view: _BlockView, sent: _Sentence, obj: Mention,
-                context_frame: str | None) -> tuple[str | None, str | None]:
+                context_frame: str | None,
+                context: list[Concept]) -> tuple[str | None, str | None]:
         """Return the relation and object IRI a mention asserts in its context, if any."""
         frame = self._frame(view, sent, obj, context_frame)
         if frame == "none":
             return None, None
         kind = obj.concept.type
-        spread = frame == "spreadsTo" or self._spread_before(view, sent, obj.start)
+        spread = frame in ("spreadsTo", "spreadsVia") or \
+            self._spread_before(view, sent, obj.start)
         if kind == "AnatomicalSite":
             return ("spreadsTo", obj.concept.iri) if spread else (None, None)
-        if kind == "Metastasis" and obj.concept.site is not None and spread:
-            before = [m for m in view.mentions if sent.start <= m.start < obj.start
-                      and m.concept.type == "CancerType"]
-            if before or self.topic is not None and self.topic.type == "CancerType":
+        if kind == "Metastasis" and obj.concept.site is not None:
+            before = [m for m in view.in_sentence(sent) if m.start < obj.start
+                      and m.concept.type == "CancerType" and not m.concept.umbrella]
+            if before or any(c.type == "CancerType" and not c.umbrella for c in context[:1]):
                 return "spreadsTo", obj.concept.site
             return None, None
         if kind in RELATION_OF:
@@ -355,4 +479,3 @@ def extract_facts(note: Note, vocab: Vocabulary) -> tuple[Fact, ...]:
         if key not in unique:
             unique[key] = fact
     return tuple(sorted(unique.values()))
-

@@ -111,7 +111,7 @@ def concept_closure(iris: Iterable[str], vocab: Vocabulary) -> list[Concept]:
             continue
         concept = vocab.concepts[iri]
         seen[iri] = concept
-        todo.extend(x for x in (concept.site, *concept.broader) if x)
+        todo.extend(x for x in (concept.site, concept.primary_site, *concept.broader) if x)
     return [seen[k] for k in sorted(seen)]
 
 
@@ -129,6 +129,11 @@ def concept_triples(concepts: Iterable[Concept]) -> Iterator[ox.Triple]:
             yield ox.Triple(node, _met("site"), _n(c.site))
         for parent in c.broader:
             yield ox.Triple(node, _n(SKOS + "broader"), _n(parent))
+        if c.primary_site:
+            yield ox.Triple(node, _met("primarySite"), _n(c.primary_site))
+        if c.umbrella:
+            yield ox.Triple(node, _met("umbrellaTerm"),
+                            ox.Literal("true", datatype=_n(XSD + "boolean")))
 
 
 def ontology_triples() -> list[ox.Triple]:

@@ -101,6 +101,8 @@ class Concept:
     ids: tuple[str, ...] = ()  # exactMatch IRIs
     site: str | None = None  # for Metastasis concepts: the AnatomicalSite IRI
     broader: tuple[str, ...] = ()
+    primary_site: str | None = None  # for cancer types: the organ it starts in
+    umbrella: bool = False  # a broad term: a weak subject, no fact when it introduces examples
 
 
 @dataclass(frozen=True, slots=True)

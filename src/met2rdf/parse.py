@@ -248,6 +248,7 @@ def parse_note(source: SourceNote) -> Note:
     row_parent: int | None = None
     pending_row: list[Token] = []
     inline_tags: list[str] = []
+    in_table = False
 
     def context() -> int | None:
         for item in reversed(stack):
@@ -290,7 +291,7 @@ def parse_note(source: SourceNote) -> Note:
                 headings.append((level, add_block("heading", flat, level, parent)))
             i += 3
             continue
-        elif kind == "inline" and tok.map is not None:
+        elif kind == "inline" and tok.map is not None and not in_table:
             flat = _InlineText(source.path, tok.map[0] + 1)
             children = list(tok.children or [])
             if children and children[0].type == "text":
@@ -301,6 +302,8 @@ def parse_note(source: SourceNote) -> Note:
                 stack[-1] = add_block("item", flat, depth, context())
             elif flat.text.strip():
                 add_block("paragraph", flat, 0, context())
+        elif kind == "table_open":
+            in_table = True
         elif kind == "tr_open":
             pending_row = []
         elif kind in ("th_open", "td_open"):
@@ -323,6 +326,7 @@ def parse_note(source: SourceNote) -> Note:
                           tuple(cells))
         elif kind == "table_close":
             row_parent = None
+            in_table = False
         i += 1
 
     aliases = _as_list(meta.get("aliases")) + _as_list(meta.get("alias"))

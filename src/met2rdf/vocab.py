@@ -96,6 +96,14 @@ class Vocabulary:
                     entries.append((concept, is_acronym(label)))
                 self._max[key[0]] = max(self._max.get(key[0], 0), len(key))
 
+        self.metastasis_of: dict[str, Concept] = {}  # site IRI -> its metastasis concept
+        self.cancer_of: dict[str, Concept] = {}  # organ IRI -> the cancer that starts there
+        for concept in sorted(self.concepts.values(), key=lambda c: (bool(c.broader), c.iri)):
+            if concept.type == "Metastasis" and concept.site is not None:
+                self.metastasis_of.setdefault(concept.site, concept)
+            if concept.type == "CancerType" and concept.primary_site is not None:
+                self.cancer_of.setdefault(concept.primary_site, concept)
+
     def __len__(self) -> int:
         return len(self.concepts)
 
@@ -152,6 +160,8 @@ def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
     ids: dict[str, list[str]] = {}
     site: dict[str, str] = {}
     broader: dict[str, list[str]] = {}
+    umbrella: set[str] = set()
+    primary: dict[str, str] = {}
     for t in triples:
         s, p, o = t.subject.value, t.predicate.value, t.object
         if p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
@@ -166,6 +176,10 @@ def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
             site[s] = o.value
         elif p == SKOS + "broader":
             broader.setdefault(s, []).append(o.value)
+        elif p == MET + "primarySite":
+            primary[s] = o.value
+        elif p == MET + "umbrellaTerm" and o.value == "true":
+            umbrella.add(s)
     concepts = []
     for iri, kind in types.items():
         if iri not in pref:
@@ -173,7 +187,8 @@ def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
         concepts.append(Concept(iri=iri, type=kind, pref_label=pref[iri],
                                 labels=(pref[iri], *sorted(set(labels.get(iri, ())))),
                                 ids=tuple(sorted(ids.get(iri, ()))), site=site.get(iri),
-                                broader=tuple(sorted(broader.get(iri, ())))))
+                                broader=tuple(sorted(broader.get(iri, ()))),
+                                primary_site=primary.get(iri), umbrella=iri in umbrella))
     return Vocabulary(concepts)
 
 
