@@ -264,6 +264,10 @@ class _NoteExtractor:
     def _context_subjects(self, view: _BlockView) -> list[Concept]:
         """Subjects from the enclosing blocks, nearest first, then the topic."""
         found = [anc.subject for anc in self._ancestors(view.block) if anc.subject is not None]
+        if not found:  # a flat outline: the last heading before the block that names a subject
+            earlier = self.views[:view.block.index]
+            found = [w.subject for w in reversed(earlier)
+                     if w.block.kind == "heading" and w.subject is not None][:1]
         if self.topic is not None:
             found.append(self.topic)
         return found
@@ -303,6 +307,9 @@ class _NoteExtractor:
         if not candidates:
             return None
         chosen = candidates[0]
+        narrower = next((c for c in context if chosen.iri in self._ancestors_of(c)), None)
+        if narrower is not None:
+            return narrower  # "gliomas" in a section on glioblastoma: the most specific type
         if chosen.umbrella:
             specific = next((c for c in candidates[1:] if not c.umbrella
                              and c not in after), None)
@@ -312,6 +319,17 @@ class _NoteExtractor:
                 return self.metastasis or chosen
         return chosen
 
+    def _ancestors_of(self, concept: Concept) -> set[str]:
+        """Return the IRIs of every broader concept of a concept."""
+        seen: set[str] = set()
+        todo = list(concept.broader)
+        while todo:
+            iri = todo.pop()
+            if iri not in seen and iri in self.vocab.concepts:
+                seen.add(iri)
+                todo.extend(self.vocab.concepts[iri].broader)
+        return seen
+
     def _negated(self, text: str, sent: _Sentence, obj: Mention) -> bool:
         before = text[sent.start:obj.start]
         cues = list(self.cues.negation.finditer(before))
@@ -319,7 +337,12 @@ class _NoteExtractor:
             tail = before[cues[-1].end():]
             if not self.cues.contrast.search(tail):
                 return True
-        end = _CLAUSE_END.search(text, obj.end, sent.end)
+        start = obj.end
+        opened = text.rfind("(", sent.start, obj.start)
+        if opened != -1 and text.find(")", opened, obj.start) == -1:
+            close = text.find(")", obj.end, sent.end)
+            start = close + 1 if close != -1 else start  # a list in parentheses: after it
+        end = _CLAUSE_END.search(text, start, sent.end)
         after = text[obj.end:end.start() if end else sent.end]
         return bool(self.cues.negation.search(after))
 

@@ -1,0 +1,153 @@
+"""Questions in plain words: canned SPARQL shipped as ``queries/*.rq``, their arguments
+resolved to concepts through labels and synonyms and bound by pyoxigraph.
+
+A question file starts with comment lines: the first is the question, then one
+``# param: NAME TYPE...`` line per argument, naming the query variable it binds and the
+concept types it accepts.  Adding a question means adding a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pyoxigraph as ox
+
+from .errors import QueryError, UnknownConceptError
+from .model import Concept
+from .query import Results, run_query
+from .vocab import TYPES, Vocabulary, default_vocabulary, normalize_label
+
+_TYPE_WORDS = {
+    "CancerType": "cancer type", "Metastasis": "metastasis", "AnatomicalSite": "site",
+    "Symptom": "symptom", "DiagnosticModality": "test", "Treatment": "treatment",
+    "SpreadRoute": "route",
+}
+_CONCEPTS = """
+SELECT ?concept ?class ?pref ?label WHERE {
+  ?concept a ?class ; skos:prefLabel ?pref .
+  OPTIONAL { ?concept skos:altLabel|skos:hiddenLabel ?label }
+}"""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One argument of a question: the variable it binds and the concept types it accepts."""
+
+    name: str
+    types: tuple[str, ...]
+
+    @property
+    def kinds(self) -> str:
+        """Return the accepted types in words: "cancer type or metastasis"."""
+        return " or ".join(_TYPE_WORDS[t] for t in self.types)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A canned question: its name (the file stem), its wording, arguments and SPARQL."""
+
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    sparql: str
+
+    @property
+    def usage(self) -> str:
+        """Return how to ask it: ``spread CANCER``."""
+        return " ".join([self.name, *(p.name.upper() for p in self.params)])
+
+
+def parse_question(name: str, text: str) -> Question:
+    """Read a question file's header comments and keep its SPARQL."""
+    header = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
+    if not header:
+        raise QueryError(f"{name}.rq:1: a question file starts with '# the question'")
+    params = []
+    for line in header[1:]:
+        key, _, value = line.partition(":")
+        if key.strip() != "param":
+            continue
+        var, *types = value.split()
+        unknown = [t for t in types if t not in TYPES]
+        if not types or unknown:
+            raise QueryError(f"{name}.rq: param {var}: types must be among {', '.join(TYPES)}")
+        params.append(Param(var, tuple(types)))
+    return Question(name, header[0], tuple(params), text)
+
+
+@lru_cache(maxsize=1)
+def load_questions() -> dict[str, Question]:
+    """Return the questions shipped with the package, by name."""
+    folder = resources.files("met2rdf").joinpath("queries")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".rq")), key=lambda f: f.name)
+    return {f.name[:-3]: parse_question(f.name[:-3], f.read_text(encoding="utf-8"))
+            for f in files}
+
+
+def store_concepts(store: ox.Store) -> list[Concept]:
+    """Return the concepts described in the store, with all their labels."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    for row in run_query(store, _CONCEPTS):
+        cls = row["class"].value.rsplit("#", 1)[-1]
+        if cls not in TYPES:
+            continue
+        iri = row["concept"].value
+        _, _, labels = found.setdefault(iri, (cls, row["pref"].value, []))
+        if row["label"] is not None:
+            labels.append(row["label"].value)
+    return [Concept(iri=iri, type=cls, pref_label=pref, labels=(pref, *sorted(set(labels))))
+            for iri, (cls, pref, labels) in sorted(found.items())]
+
+
+def resolve_concept(text: str, param: Param, concepts: list[Concept]) -> Concept:
+    """Return the concept of an accepted type that ``text`` names (case and plurals folded).
+
+    Raises :class:`UnknownConceptError` with close matches when none fits.
+    """
+    accepted = [c for c in concepts if c.type in param.types]
+    concept = _lookup(Vocabulary(accepted), text)
+    if concept is not None:
+        return concept
+    other = _lookup(Vocabulary(concepts), text)
+    if other is not None:
+        reason = (f"{text!r} is a {_TYPE_WORDS[other.type]} ({other.pref_label}); "
+                  f"{param.name.upper()} must be a {param.kinds}")
+    else:
+        reason = f"no {param.kinds} is called {text!r}"
+    close = close_matches(text, accepted)
+    raise UnknownConceptError(reason, close)
+
+
+def _lookup(vocab: Vocabulary, text: str) -> Concept | None:
+    """Look a label up; typed in lower case, it may still name an acronym ("crc")."""
+    return vocab.lookup(text) or vocab.lookup(text.upper())
+
+
+def close_matches(text: str, concepts: list[Concept], most: int = 5) -> tuple[str, ...]:
+    """Return preferred labels of the concepts whose labels look most like ``text``."""
+    wanted = " ".join(normalize_label(text))
+    by_label: dict[str, str] = {}
+    for c in concepts:
+        for label in c.labels:
+            by_label.setdefault(" ".join(normalize_label(label)), c.pref_label)
+    words = set(wanted.split())
+    containing = sorted({pref for label, pref in by_label.items()
+                         if words and words <= set(label.split())})
+    similar = [by_label[m] for m in difflib.get_close_matches(wanted, by_label, n=most * 3)]
+    return tuple(dict.fromkeys([*similar, *containing]))[:most]
+
+
+def ask(store: ox.Store, question: Question, args: tuple[str, ...]) -> Results:
+    """Answer a question on the store, its arguments resolved to concepts and bound."""
+    if len(args) != len(question.params):
+        raise QueryError(f"{question.name}: expects {len(question.params)} argument(s): "
+                         f"met2rdf ask {question.usage}")
+    concepts = {c.iri: c for c in default_vocabulary().concepts.values()}
+    concepts.update((c.iri, c) for c in store_concepts(store))
+    known = list(concepts.values())
+    bound = {p.name: ox.NamedNode(resolve_concept(text, p, known).iri)
+             for p, text in zip(question.params, args)}
+    return run_query(store, question.sparql, f"{question.name}.rq", bound)

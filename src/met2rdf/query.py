@@ -1,0 +1,124 @@
+"""Run SPARQL against a store or an endpoint, and render the results as a table or a
+SPARQL 1.1 results format."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+
+import pyoxigraph as ox
+
+from .errors import QueryError, StoreError
+from .graph import PREFIXES
+
+Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+RESULT_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+_POSITION = re.compile(r"^error at (\d+):(\d+): ")
+_ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+           "application/n-triples;q=0.8, text/turtle;q=0.7")
+
+
+def run_query(store: ox.Store, sparql: str, source: str = "<query>",
+              substitutions: Mapping[str, Term] | None = None) -> Results:
+    """Run a query over the union of the store's graphs, binding ``substitutions``.
+
+    Values are bound by pyoxigraph (SPARQL SEP-0007), never pasted into the text.
+    """
+    bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+    try:
+        return store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
+                           substitutions=bound or None)
+    except SyntaxError as exc:
+        raise QueryError(_syntax_message(str(exc), source)) from exc
+    except RuntimeError as exc:  # pyoxigraph's type for a variable it cannot substitute
+        raise QueryError(f"{source}: {exc}") from exc
+
+
+def _syntax_message(text: str, source: str) -> str:
+    match = _POSITION.match(text)
+    if match is None:
+        return f"{source}: {text}"
+    return f"{source}:{match[1]}:{match[2]}: {text[match.end():]}"
+
+
+def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
+    """Run a query against a SPARQL 1.1 Protocol endpoint and parse what it returns."""
+    body = urllib.parse.urlencode({"query": sparql}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            media = response.headers.get_content_type()
+            data = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()
+        if exc.code == 400:
+            raise QueryError(f"{url}: the endpoint rejected the query: {detail}") from exc
+        raise StoreError(f"{url}: HTTP {exc.code} {exc.reason}: {detail}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise StoreError(f"{url}: cannot reach the endpoint: {exc}") from exc
+    results_format = ox.QueryResultsFormat.from_media_type(media)
+    if results_format is not None:
+        return ox.parse_query_results(data, format=results_format)
+    rdf_format = ox.RdfFormat.from_media_type(media)
+    if rdf_format is None:
+        raise StoreError(f"{url}: the endpoint answered with {media}, not SPARQL results")
+    store = ox.Store()
+    store.load(data, format=rdf_format)
+    return store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def to_results(results: Results, fmt: str) -> bytes:
+    """Serialize results: a SPARQL results format for SELECT and ASK, Turtle for triples."""
+    if isinstance(results, ox.QueryTriples):
+        return to_turtle_text(results).encode()
+    data = results.serialize(format=RESULT_FORMATS[fmt])
+    assert data is not None  # serialize returns bytes when no output is given
+    return data
+
+
+def to_turtle_text(triples: Iterable[ox.Triple]) -> str:
+    """Return triples as Turtle with the met2rdf prefixes."""
+    data = ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    assert data is not None
+    return data.decode()
+
+
+def to_table(results: Results, hide: Iterable[str] = ()) -> str:
+    """Render results as an aligned text table (IRIs as prefixed names, literals bare)."""
+    if isinstance(results, ox.QueryBoolean):
+        return "yes\n" if bool(results) else "no\n"
+    if isinstance(results, ox.QueryTriples):
+        return to_turtle_text(results)
+    hidden = set(hide)
+    names = [v.value for v in results.variables if v.value not in hidden]
+    rows = [[show_term(solution[name]) for name in names] for solution in results]
+    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
+    lines = [names, ["-" * w for w in widths], *rows]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n"
+                   for line in lines)
+
+
+def show_term(term: Term | None) -> str:
+    """Return a short readable form of a term: ``c:bone``, a literal's text, or nothing."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, base in PREFIXES.items():
+            rest = term.value[len(base):]
+            if term.value.startswith(base) and rest and "/" not in rest and "#" not in rest:
+                return f"{prefix}:{rest}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return " ".join(term.value.split())
+    return str(term)
