@@ -64,6 +64,8 @@ class Cues:
     examples: re.Pattern[str]
     sources: re.Pattern[str]
     cause: re.Pattern[str]
+    modifier: re.Pattern[str]
+    route: re.Pattern[str]
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -84,6 +86,8 @@ def load_cues() -> Cues:
         examples=_any(data["examples"]["patterns"]),
         sources=_any(data["sources"]["patterns"]),
         cause=_any(data["cause"]["patterns"]),
+        modifier=_any(data["modifier"]["patterns"]),
+        route=_any(data["route"]["patterns"]),
     )
 
 
@@ -389,6 +393,17 @@ class _NoteExtractor:
                 return i
         return None
 
+    def _column_subject(self, view: _BlockView, obj: Mention) -> Concept | None:
+        """The cancer a table column is about, named in its header cell."""
+        header = self._header(view) if view.block.kind == "row" else None
+        cell = self._cell_index(view.block, obj.start) if header is not None else None
+        if header is None or cell is None or cell == 0 or cell >= len(header.block.cells):
+            return None
+        s, e = header.block.cells[cell]
+        return next((m.concept for m in header.mentions
+                     if s <= m.start < e and _is_subject(m.concept) and not m.concept.umbrella),
+                    None)
+
     def _row_subject(self, view: _BlockView) -> Concept | None:
         """The cancer a table row is about: named in its first cell, or that cell's organ."""
         if not view.block.cells:
@@ -424,21 +439,29 @@ class _NoteExtractor:
             for obj in view.in_sentence(sent):
                 if obj.concept.umbrella and self.cues.examples.match(text, obj.end, sent.end):
                     continue  # a broad term that introduces examples
+                if self.cues.modifier.match(text, obj.end, sent.end):
+                    continue  # "radiation-induced": a cause, not a fact
                 relation, target = self._object(view, sent, obj, context_frame, context)
                 if relation is None or target is None:
                     continue
                 if self._negated(text, sent, obj):
                     continue
-                if spread_subject is not None and relation != "spreadsTo":
-                    subject: Concept | None = spread_subject
+                column = self._column_subject(view, obj)
+                if column is not None:
+                    subject: Concept | None = column
+                elif spread_subject is not None and relation != "spreadsTo":
+                    subject = spread_subject
                 else:
                     subject = self._subject(view, sent, obj, relation, previous, context)
                 if subject is None or subject.iri == target:
                     continue
                 out.append(self._fact(view, sent, obj, subject, relation, target))
             out.extend(self._source_facts(view, sent, previous, context))
+            source = self.cues.sources.search(text, sent.start, sent.end)
+            limit = source.start() if source else sent.end
             subjects = [m.concept for m in view.in_sentence(sent)
-                        if _is_subject(m.concept) and not self._is_cue(view, m)]
+                        if _is_subject(m.concept) and not self._is_cue(view, m)
+                        and m.start < limit and not self._negated(text, sent, m)]
             specific = [c for c in subjects if not c.umbrella]
             if specific or (subjects and previous is None):
                 previous = (specific or subjects)[0]
@@ -485,8 +508,12 @@ class _NoteExtractor:
         if kind == "Metastasis" and obj.concept.site is not None:
             before = [m for m in view.in_sentence(sent) if m.start < obj.start
                       and m.concept.type == "CancerType" and not m.concept.umbrella]
-            if before or any(c.type == "CancerType" and not c.umbrella for c in context[:1]):
+            topic = self.topic
+            if before or (topic is not None and topic.type == "CancerType" and not topic.umbrella):
                 return "spreadsTo", obj.concept.site
+            return None, None
+        if kind == "SpreadRoute" and not (frame in ("spreadsTo", "spreadsVia") or
+                                          self.cues.route.search(view.block.text[sent.start:sent.end])):
             return None, None
         if kind in RELATION_OF:
             return RELATION_OF[kind], obj.concept.iri
