@@ -9,6 +9,7 @@ concept types it accepts.  Adding a question means adding a file.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -140,14 +141,24 @@ def close_matches(text: str, concepts: list[Concept], most: int = 5) -> tuple[st
     return tuple(dict.fromkeys([*similar, *containing]))[:most]
 
 
-def ask(store: ox.Store, question: Question, args: tuple[str, ...]) -> Results:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A question, the concepts its arguments named, and the results."""
+
+    question: Question
+    concepts: tuple[Concept, ...]
+    results: Results
+
+
+def ask(store: ox.Store, question: Question, args: Sequence[str]) -> Answer:
     """Answer a question on the store, its arguments resolved to concepts and bound."""
     if len(args) != len(question.params):
         raise QueryError(f"{question.name}: expects {len(question.params)} argument(s): "
                          f"met2rdf ask {question.usage}")
-    concepts = {c.iri: c for c in default_vocabulary().concepts.values()}
-    concepts.update((c.iri, c) for c in store_concepts(store))
-    known = list(concepts.values())
-    bound = {p.name: ox.NamedNode(resolve_concept(text, p, known).iri)
-             for p, text in zip(question.params, args)}
-    return run_query(store, question.sparql, f"{question.name}.rq", bound)
+    known = {c.iri: c for c in default_vocabulary().concepts.values()}
+    known.update((c.iri, c) for c in store_concepts(store))
+    concepts = tuple(resolve_concept(text, p, list(known.values()))
+                     for p, text in zip(question.params, args))
+    bound = {p.name: ox.NamedNode(c.iri) for p, c in zip(question.params, concepts)}
+    return Answer(question, concepts, run_query(store, question.sparql, f"{question.name}.rq",
+                                                bound))

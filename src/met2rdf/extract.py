@@ -242,10 +242,11 @@ class _NoteExtractor:
                          and _is_subject(m.concept) and not m.concept.umbrella]
                 if after:
                     cause = after[0].concept
+                    hedge = self.cues.hedge.search(text)
                     self.topic_facts.append(Fact(
                         cause.iri, "hasSymptom", symptom.iri,
                         SourceSpan(self.note.path, view.block.line_at(after[0].start)),
-                        text=text.strip()))
+                        hedge=hedge.group(1).lower() if hedge else None, text=text.strip()))
                     return cause
         return None
 
