@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from . import __version__
-from .build import build_vault
-from .errors import Met2RdfError
+from .ask import Answer, ask, load_questions
+from .build import BuildResult, build_vault
+from .errors import Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
+from .push import GraphStore, push_graphs
+from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
+from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
+from .store import DEFAULT_STORE, load_file, open_store, read_rdf, replace_graphs
 from .validate import validate_graph
 from .vocab import load_vocabulary
-from .write import write_turtle
+from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -23,29 +31,164 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    """Build the knowledge graph of a vault, validate it and write DIR/graph.ttl."""
+def _build(args: argparse.Namespace, target: str) -> BuildResult | int:
+    """Build the vault at args.path; report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
-    started = time.perf_counter()
     result = build_vault(args.path, load_vocabulary(args.vocab))
     for problem in result.problems:
         _err(f"{problem} [warning]" if not args.strict else str(problem))
-    out = args.out / "graph.ttl"
     if result.report is not None and not result.report.conforms:
         for line in result.report.lines():
             _err(line)
-        _err(f"met2rdf: the graph does not conform to the shapes; {out} was not written")
+        _err(f"met2rdf: the graph does not conform to the shapes; {target} was not written")
         return EXIT_DATA
     if args.strict and result.problems:
-        _err(f"met2rdf: {len(result.problems)} problem(s) and --strict; {out} was not written")
+        _err(f"met2rdf: {len(result.problems)} problem(s) and --strict; {target} was not written")
         return EXIT_DATA
+    return result
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the knowledge graph of a vault, validate it, write DIR/graph.ttl and load the
+    store."""
+    started = time.perf_counter()
+    out = args.out / "graph.ttl"
+    store_dir = None if args.no_store else (args.store or args.out / "store")
+    store = open_store(store_dir, create=True) if store_dir else None
+    result = _build(args, str(out))
+    if not isinstance(result, BuildResult):
+        return result
     write_turtle(out, result.triples)
+    if store is not None:
+        replace_graphs(store, result.graphs)
     elapsed = time.perf_counter() - started
     if not args.quiet:
+        targets = f"{out} and {store_dir}" if store_dir else str(out)
         print(f"{len(result.notes)} notes, {len(result.facts)} fact statements, "
-              f"{len(set(result.triples))} triples -> {out} ({elapsed:.2f} s)")
+              f"{len(set(result.triples))} triples -> {targets} ({elapsed:.2f} s)")
+    return EXIT_OK
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Load RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD) into the store."""
+    missing = [f for f in args.files if not f.is_file()]
+    if missing:
+        _err(f"met2rdf: {missing[0]}: no such file")
+        return EXIT_USAGE
+    store = open_store(args.store, create=True)
+    for path in args.files:
+        load_file(store, path, args.graph)
+    print(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
+    return EXIT_OK
+
+
+def _open_source(args: argparse.Namespace) -> ox.Store:
+    """Open what a query reads: the RDF file of --data, else the store of --store."""
+    if args.data is not None:
+        return read_rdf(args.data)
+    return open_store(args.store)
+
+
+def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
+    if fmt == "table":
+        text = to_table(results, hide)
+        print(text, end="")
+        if text.count("\n") == 2 and "---" in text:
+            _err("met2rdf: no answers")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(to_results(results, fmt))
+    sys.stdout.buffer.flush()
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a SPARQL query on the store, an RDF file or an endpoint."""
+    if (args.sparql is None) == (args.file is None):
+        _err("met2rdf query: give a query inline or with -f FILE.rq (not both)")
+        return EXIT_USAGE
+    if args.file is not None and not args.file.is_file():
+        _err(f"met2rdf: {args.file}: no such file")
+        return EXIT_USAGE
+    sparql = args.sparql if args.file is None else args.file.read_text(encoding="utf-8")
+    source = "<query>" if args.file is None else str(args.file)
+    if args.endpoint:
+        results = query_endpoint(args.endpoint, sparql, timeout=args.timeout)
+    else:
+        results = run_query(_open_source(args), sparql, source)
+    _print_results(results, args.format)
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Ask a question in plain words; --list shows them."""
+    questions = load_questions()
+    if args.list or args.name is None:
+        for q in questions.values():
+            print(f"{q.usage:<32}  {q.title}")
+        return EXIT_OK if args.list else EXIT_USAGE
+    if args.name not in questions:
+        _err(f"met2rdf ask: no question called {args.name!r}; "
+             f"one of: {', '.join(questions)} (met2rdf ask --list)")
+        return EXIT_USAGE
+    try:
+        answer: Answer = ask(_open_source(args), questions[args.name], args.args)
+    except UnknownConceptError as exc:
+        _err(f"met2rdf ask {args.name}: {exc}")
+        if exc.close:
+            _err(f"  close matches: {', '.join(exc.close)}")
+        return EXIT_DATA
+    for param, concept in zip(answer.question.params, answer.concepts):
+        _err(f"{param.name.upper()} = {concept.pref_label} <{concept.iri}>")
+    _print_results(answer.results, args.format, [p.name for p in answer.question.params])
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the store as a read-only SPARQL 1.1 Protocol endpoint until interrupted."""
+    with serve_store(args.store, args.host, args.port, args.timeout) as server:
+        print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
+              f"a snapshot of {args.store}; Ctrl-C stops it)", flush=True)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            _err("met2rdf: server stopped")
+            return EXIT_OK
+    _err(f"met2rdf: the server exited with code {server.returncode}")
+    return EXIT_DATA
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """Push the graph of a vault to a Graph Store endpoint, or export its named graphs."""
+    if (args.endpoint is None) == (args.format is None):
+        _err("met2rdf push: give --endpoint URL, or --format nquads|trig to export")
+        return EXIT_USAGE
+    target = args.endpoint or str(args.output or "stdout")
+    result = _build(args, target)
+    if not isinstance(result, BuildResult):
+        return result
+    if args.format is not None:
+        data = to_dataset(result.graphs, args.format)
+        if args.output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            write_atomic(args.output, data)
+        return EXIT_OK
+    store = GraphStore(args.endpoint, user=args.user or os.environ.get("MET2RDF_USER"),
+                       password=args.password or os.environ.get("MET2RDF_PASSWORD"),
+                       token=args.token or os.environ.get("MET2RDF_TOKEN"),
+                       retries=args.retries)
+    report = push_graphs(store, result.graphs, progress=lambda outcome: print(outcome,
+                                                                                flush=True))
+    puts = sum(o.ok and o.action == "put" for o in report.outcomes)
+    deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
+    print(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
+          f"-> {args.endpoint}")
+    if report.failed:
+        _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
+             "old and new graphs until a push succeeds (run it again)")
+        return EXIT_DATA
     return EXIT_OK
 
 
@@ -92,25 +235,91 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 bad data or non-conforming graph, 2 bad invocation.")
     parser.add_argument("--version", action="version", version=f"met2rdf {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    vocab = argparse.ArgumentParser(add_help=False)
-    vocab.add_argument("--vocab", type=Path, action="append", default=[], metavar="FILE.ttl",
+    vault = argparse.ArgumentParser(add_help=False)
+    vault.add_argument("--vocab", type=Path, action="append", default=[], metavar="FILE.ttl",
                        help="extra SKOS vocabulary in Turtle (repeatable)")
+    vault.add_argument("--strict", action="store_true",
+                       help="treat problems with notes (bad frontmatter, unreadable files) as "
+                            "errors")
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="DIR",
+                       help=f"the embedded store (default: {DEFAULT_STORE})")
+    source = argparse.ArgumentParser(add_help=False, parents=[store])
+    source.add_argument("--data", type=Path, metavar="FILE",
+                        help="query an RDF file (Turtle, N-Triples, ...) instead of the store")
+    results = argparse.ArgumentParser(add_help=False)
+    results.add_argument("--format", choices=("table", *RESULT_FORMATS), default="table",
+                         help="an aligned table (default) or a SPARQL 1.1 results format; "
+                              "CONSTRUCT and DESCRIBE give Turtle")
 
-    p = sub.add_parser("build", parents=[vocab], help=cmd_build.__doc__,
+    p = sub.add_parser("build", parents=[vault], help=cmd_build.__doc__,
                        description=cmd_build.__doc__)
     p.add_argument("path", type=Path, help="a vault folder or a single note")
     p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                    help="output folder (default: out)")
-    p.add_argument("--strict", action="store_true",
-                   help="treat problems with notes (bad frontmatter, unreadable files) as errors")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help="the embedded store to load (default: DIR/store of --out)")
+    p.add_argument("--no-store", action="store_true", help="do not load the embedded store")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("load", parents=[store], help=cmd_load.__doc__,
+                       description=cmd_load.__doc__)
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="RDF files")
+    p.add_argument("--graph", metavar="IRI",
+                   help="put the triples in this named graph (default: the default graph)")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("query", parents=[source, results], help=cmd_query.__doc__,
+                       description=cmd_query.__doc__ + " Queries see the union of all graphs.")
+    p.add_argument("sparql", nargs="?", help="the query text")
+    p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
+    p.add_argument("--endpoint", metavar="URL", help="a SPARQL 1.1 Protocol endpoint to query")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="give up on the endpoint after this long (default: 60)")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("ask", parents=[source, results], help=cmd_ask.__doc__,
+                       description=cmd_ask.__doc__)
+    p.add_argument("name", nargs="?", help="the question (see --list)")
+    p.add_argument("args", nargs="*", metavar="ARG",
+                   help="what it is about: a label or synonym ('crc', 'bone mets', 'Liver')")
+    p.add_argument("--list", action="store_true", help="list the questions")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[store], help=cmd_serve.__doc__,
+                       description=cmd_serve.__doc__)
+    p.add_argument("--host", default=DEFAULT_HOST,
+                   help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"port (default: {DEFAULT_PORT})")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="stop a query after this long (default: 30)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("push", parents=[vault], help=cmd_push.__doc__,
+                       description=cmd_push.__doc__ + " One named graph per note (the note's "
+                       "IRI) plus one for the vocabulary and ontology.")
+    p.add_argument("path", type=Path, help="a vault folder or a single note")
+    p.add_argument("--endpoint", metavar="URL",
+                   help="a SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. "
+                        "http://localhost:7878/store")
+    p.add_argument("--format", choices=DATASET_FORMATS,
+                   help="write the named graphs as N-Quads or TriG instead (for bulk loaders)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="with --format: the file to write (default: stdout)")
+    p.add_argument("--user", help="user name (default: $MET2RDF_USER)")
+    p.add_argument("--password", help="password (default: $MET2RDF_PASSWORD)")
+    p.add_argument("--token", help="bearer token (default: $MET2RDF_TOKEN)")
+    p.add_argument("--retries", type=int, default=3,
+                   help="tries again on transient failures this many times (default: 3)")
+    p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     p.add_argument("file", type=Path, help="an RDF file (Turtle, N-Triples, RDF/XML, ...)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("eval", parents=[vocab], help=cmd_eval.__doc__,
+    p = sub.add_parser("eval", parents=[vault], help=cmd_eval.__doc__,
                        description=cmd_eval.__doc__)
     p.add_argument("notes", type=Path, help="a folder of notes or a single note")
     p.add_argument("gold", type=Path,
