@@ -39,3 +39,29 @@ def test_every_fixture_has_expectations():
     assert CASES
     for case in CASES:
         assert case.with_suffix(".tsv").is_file(), case
+
+
+def test_aliases_and_links_name_the_topic(tmp_path: Path):
+    """A note's title and aliases name its topic vault-wide; a wikilink to it is a mention."""
+    (tmp_path / "Liver primary.md").write_text(
+        "---\naliases: [hepatocellular carcinoma, Hepatoma-X]\n---\nA note.\n")
+    (tmp_path / "other.md").write_text(
+        "- [[Liver primary|this tumour]] spreads to the lungs.\n"
+        "- Hepatoma-X often spreads to bone.\n"
+        "- Liver primary may cause jaundice.\n")
+    vocab = default_vocabulary()
+    result = build_vault(tmp_path, vocab, validate=False)
+    got = {(vocab.concepts[f.subject].pref_label, f.predicate,
+            vocab.concepts[f.object].pref_label, f.span.line) for f in result.facts}
+    assert got == {("hepatocellular carcinoma", "spreadsTo", "lung", 1),
+                   ("hepatocellular carcinoma", "spreadsTo", "bone", 2),
+                   ("hepatocellular carcinoma", "hasSymptom", "jaundice", 3)}
+
+
+def test_an_alias_never_steals_a_label(tmp_path: Path):
+    """An alias that is already a vocabulary label keeps its vocabulary meaning."""
+    (tmp_path / "Melanoma.md").write_text("---\naliases: [lung cancer]\n---\nx\n")
+    (tmp_path / "b.md").write_text("- **Lung cancer** spreads to the brain.\n")
+    vocab = default_vocabulary()
+    result = build_vault(tmp_path, vocab, validate=False)
+    assert {vocab.concepts[f.subject].pref_label for f in result.facts} == {"lung cancer"}

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Block, Concept, Fact, Mention, Note, SourceSpan
+from .vault import link_key
 from .vocab import SUBJECT_TYPES, Vocabulary, package_data
 
 RELATION_OF = {
@@ -146,14 +147,27 @@ class _Sentence:
 class _BlockView:
     """What extraction needs to know about one block."""
 
-    def __init__(self, block: Block, vocab: Vocabulary, cues: Cues) -> None:
+    def __init__(self, block: Block, vocab: Vocabulary, cues: Cues,
+                 link_topics: Mapping[str, Concept]) -> None:
         self.block = block
         self.vocab = vocab
-        self.mentions = self._coordinated_cancers(vocab.find(block.text))
+        found = self._linked(vocab.find(block.text), link_topics)
+        self.mentions = self._coordinated_cancers(found)
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
         self.spread_cues = [m.span() for m in cues.spread.finditer(block.text)]
         self.subject = self._own_subject()
         self.frame = self._own_frame(cues)
+
+    def _linked(self, mentions: list[Mention],
+                link_topics: Mapping[str, Concept]) -> list[Mention]:
+        """Add wikilinks to notes about a concept as mentions of it ("[[HCC note|it]]")."""
+        extra = []
+        for start, end, target in self.block.links:
+            concept = link_topics.get(link_key(target))
+            if concept is not None and not any(m.start < end and start < m.end
+                                               for m in mentions):
+                extra.append(Mention(concept, start, end, self.block.text[start:end]))
+        return sorted([*mentions, *extra], key=lambda m: m.start) if extra else mentions
 
     def _coordinated_cancers(self, mentions: list[Mention]) -> list[Mention]:
         """Read "lung, breast and kidney cancers" as three cancers."""
@@ -220,11 +234,12 @@ class _BlockView:
 
 
 class _NoteExtractor:
-    def __init__(self, note: Note, vocab: Vocabulary, cues: Cues) -> None:
+    def __init__(self, note: Note, vocab: Vocabulary, cues: Cues,
+                 link_topics: Mapping[str, Concept]) -> None:
         self.note = note
         self.vocab = vocab
         self.cues = cues
-        self.views = [_BlockView(b, vocab, cues) for b in note.blocks]
+        self.views = [_BlockView(b, vocab, cues, link_topics) for b in note.blocks]
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
                                 if c.type == "Metastasis" and c.umbrella), None)
@@ -521,9 +536,14 @@ class _NoteExtractor:
         return None, None
 
 
-def extract_facts(note: Note, vocab: Vocabulary) -> tuple[Fact, ...]:
-    """Return the facts a note asserts, one per (subject, relation, object, line)."""
-    extractor = _NoteExtractor(note, vocab, load_cues())
+def extract_facts(note: Note, vocab: Vocabulary,
+                  link_topics: Mapping[str, Concept] | None = None) -> tuple[Fact, ...]:
+    """Return the facts a note asserts, one per (subject, relation, object, line).
+
+    ``link_topics`` maps wikilink targets (normalised with :func:`vault.link_key`) to the
+    topic concept of the note they point to; such links count as mentions of it.
+    """
+    extractor = _NoteExtractor(note, vocab, load_cues(), link_topics or {})
     unique: dict[tuple[str, str, str, int], Fact] = {}
     for fact in extractor.facts():
         key = (fact.subject, fact.predicate, fact.object, fact.span.line)

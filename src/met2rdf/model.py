@@ -54,7 +54,7 @@ class Block:
     ``text`` is the plain inline text (wikilinks replaced by their shown text, markup
     removed); ``line_starts`` gives, for each line of the block, the offset in ``text``
     where it begins and its 1-based line in the file.  ``bold`` lists ``(start, end)``
-    offsets of bold spans; ``parent`` is the index of the enclosing list item or heading.
+    offsets of bold spans, ``links`` those of wikilink texts with their targets; ``parent`` is the index of the enclosing list item or heading.
     """
 
     index: int
@@ -64,7 +64,7 @@ class Block:
     level: int  # heading level, or list depth (1-based) for items, 0 otherwise
     parent: int | None
     bold: tuple[tuple[int, int], ...] = ()
-    links: tuple[tuple[int, int], ...] = ()
+    links: tuple[tuple[int, int, str], ...] = ()  # (start, end, target) of each wikilink
     cells: tuple[tuple[int, int], ...] = ()  # table rows: (start, end) of each cell
 
     def line_at(self, offset: int) -> int:

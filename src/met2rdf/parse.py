@@ -172,7 +172,7 @@ class _InlineText:
         self.line = line
         self.line_starts: list[tuple[int, int]] = [(0, line)]
         self.bold: list[tuple[int, int]] = []
-        self.links: list[tuple[int, int]] = []
+        self.links: list[tuple[int, int, str]] = []
         self.wikilinks: list[WikiLink] = []
         self._bold_open: list[int] = []
 
@@ -216,7 +216,7 @@ class _InlineText:
             label = label[:-3]
         start = self.size
         self.add(label)
-        self.links.append((start, self.size))
+        self.links.append((start, self.size, target))
 
     @property
     def text(self) -> str:
