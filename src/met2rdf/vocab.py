@@ -206,10 +206,39 @@ def default_vocabulary() -> Vocabulary:
 def load_vocabulary(paths: Iterable[Path] = ()) -> Vocabulary:
     """Return the shipped vocabulary merged with extra SKOS Turtle files."""
     base = default_vocabulary()
-    extra = [parse_vocabulary(p.read_bytes(), str(p)) for p in paths]
+    extra = [parse_vocabulary(_read(p), str(p)) for p in paths]
     if not extra:
         return base
+    return merge_vocabularies(base, extra)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise VocabularyError(f"{path}: cannot read the vocabulary ({exc.strerror})") from exc
+
+
+def merge_vocabularies(base: Vocabulary, extra: Iterable[Vocabulary]) -> Vocabulary:
+    """Add concepts, labels and ids of extra vocabularies to a base one.
+
+    A concept with the IRI of a base concept adds its labels and ids to it; a label that
+    already names another concept keeps its meaning and is dropped from the newcomer.
+    """
     concepts = dict(base.concepts)
+    taken = {normalize_label(label): c.iri for c in base.concepts.values() for label in c.labels}
     for vocab in extra:
-        concepts.update(vocab.concepts)
+        for iri, new in sorted(vocab.concepts.items()):
+            old = concepts.get(iri)
+            labels = [lab for lab in new.labels if taken.get(normalize_label(lab), iri) == iri]
+            if old is not None:
+                concepts[iri] = replace(
+                    old, labels=old.labels + tuple(x for x in labels if x not in old.labels),
+                    ids=tuple(sorted(set(old.ids) | set(new.ids))))
+            elif labels:
+                pref = new.pref_label if new.pref_label in labels else labels[0]
+                concepts[iri] = replace(new, pref_label=pref,
+                                        labels=(pref, *[x for x in labels if x != pref]))
+            for label in labels:
+                taken.setdefault(normalize_label(label), iri)
     return Vocabulary(concepts.values())
