@@ -132,8 +132,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _err(f"met2rdf ask: no question called {args.name!r}; "
              f"one of: {', '.join(questions)} (met2rdf ask --list)")
         return EXIT_USAGE
+    question = questions[args.name]
+    if len(args.args) != len(question.params):
+        _err(f"met2rdf ask: usage: met2rdf ask {question.usage}")
+        return EXIT_USAGE
     try:
-        answer: Answer = ask(_open_source(args), questions[args.name], args.args)
+        answer: Answer = ask(_open_source(args), question, args.args)
     except UnknownConceptError as exc:
         _err(f"met2rdf ask {args.name}: {exc}")
         if exc.close:

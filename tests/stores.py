@@ -1,0 +1,98 @@
+"""Helpers for the store tests: stores built from vaults, and real Oxigraph servers."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from conftest import FIXTURES, REPO
+
+from met2rdf.build import BuildResult, build_vault
+from met2rdf.store import replace_graphs
+from met2rdf.vocab import load_vocabulary
+
+EXAMPLE_VAULT = REPO / "examples" / "vault"
+OWN_VAULT = FIXTURES / "ask" / "vault"
+OWN_VOCAB = FIXTURES / "ask" / "vocab.ttl"
+
+
+def build(vault: Path) -> BuildResult:
+    """Build a vault (the test vault with its own extra vocabulary)."""
+    vocab = [OWN_VOCAB] if vault.resolve().is_relative_to(OWN_VAULT.parent) else []
+    return build_vault(vault, load_vocabulary(vocab))
+
+
+def store_of(vault: Path) -> ox.Store:
+    """Return an in-memory store holding a vault's graph in the build's layout."""
+    store = ox.Store()
+    replace_graphs(store, build(vault).graphs)
+    return store
+
+
+def met2rdf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real met2rdf command."""
+    return subprocess.run([sys.executable, "-m", "met2rdf", *args], capture_output=True,
+                          text=True, check=False, timeout=timeout)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def oxigraph() -> str:
+    """Return the oxigraph server executable (the test extra installs it)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.is_file() else shutil.which("oxigraph")
+    assert found, "the oxigraph server is missing: pip install -e '.[test]'"
+    return found
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 15) -> None:
+    """Wait, a bounded time, until something accepts connections on the port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+@contextmanager
+def oxigraph_server(location: Path, port: int | None = None) -> Iterator[str]:
+    """Run ``oxigraph serve`` (read-write) on 127.0.0.1; yield its base URL."""
+    port = port or free_port()
+    process = subprocess.Popen([oxigraph(), "serve", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def http_query(url: str, sparql: str, accept: str = "text/csv") -> tuple[int, str]:
+    """POST a query with the SPARQL 1.1 Protocol; return the status and the body."""
+    body = urllib.parse.urlencode({"query": sparql}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
