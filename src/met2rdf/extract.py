@@ -50,6 +50,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“(\[]?[A-Z0-9]
 _LABEL = re.compile(r"^\s*([^:.;!?\n]{1,60}?)\s*[:=]\s+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "etc.", "cf.", "dr.", "fig.", "no.")
 _COORDINATION = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$", re.IGNORECASE)
+_LIST_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/)\s*", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?(?=\s*(?:,|\bor\b|\band\b|/|[.;:)]|$))")
 _CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.IGNORECASE)
 
 
@@ -152,7 +154,7 @@ class _BlockView:
         self.block = block
         self.vocab = vocab
         found = self._linked(vocab.find(block.text), link_topics)
-        self.mentions = self._coordinated_cancers(found)
+        self.mentions = self._coordinated_cancers(self._shared_modifier(found))
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
         self.spread_cues = [m.span() for m in cues.spread.finditer(block.text)]
         self.subject = self._own_subject()
@@ -168,6 +170,30 @@ class _BlockView:
                                                for m in mentions):
                 extra.append(Mention(concept, start, end, self.block.text[start:end]))
         return sorted([*mentions, *extra], key=lambda m: m.start) if extra else mentions
+
+    def _shared_modifier(self, mentions: list[Mention]) -> list[Mention]:
+        """Read "urinary frequency, urgency or retention" as three urinary symptoms."""
+        text = self.block.text
+        extra: list[Mention] = []
+        for m in mentions:
+            words = m.text.split()
+            if len(words) < 2:
+                continue
+            pos = m.end
+            while (sep := _LIST_SEPARATOR.match(text, pos)) is not None:
+                item = _LIST_ITEM.match(text, sep.end())
+                if item is None:
+                    break
+                known = next((o for o in mentions if o.start == sep.end()), None)
+                if known is not None:  # already a mention of its own: step over it
+                    pos = known.end
+                    continue
+                concept = self.vocab.lookup(f"{words[0]} {item.group(0)}")
+                if concept is None or concept.type != m.concept.type:
+                    break
+                extra.append(Mention(concept, item.start(), item.end(), item.group(0)))
+                pos = item.end()
+        return sorted([*mentions, *extra], key=lambda x: x.start) if extra else mentions
 
     def _coordinated_cancers(self, mentions: list[Mention]) -> list[Mention]:
         """Read "lung, breast and kidney cancers" as three cancers."""
@@ -284,13 +310,30 @@ class _NoteExtractor:
     def _context_subjects(self, view: _BlockView) -> list[Concept]:
         """Subjects from the enclosing blocks, nearest first, then the topic."""
         found = [anc.subject for anc in self._ancestors(view.block) if anc.subject is not None]
-        if not found:  # a flat outline: the last heading before the block that names a subject
-            earlier = self.views[:view.block.index]
-            found = [w.subject for w in reversed(earlier)
-                     if w.block.kind == "heading" and w.subject is not None][:1]
+        if not found:
+            found = self._earlier_heading_subject(view)
         if self.topic is not None:
             found.append(self.topic)
         return found
+
+    def _earlier_heading_subject(self, view: _BlockView) -> list[Concept]:
+        """In a flat outline, the subject of the last earlier heading in the same top section.
+
+        "## Management of CNS tumours ... ## Key points ### Oedema" keeps CNS tumours; the
+        search stops at the heading that opens the block's top-level section.
+        """
+        levels = [a.block.level for a in self._ancestors(view.block) if a.block.kind == "heading"]
+        if view.block.kind == "heading":
+            levels.append(view.block.level)
+        top = min(levels, default=0)
+        for earlier in reversed(self.views[:view.block.index]):
+            if earlier.block.kind != "heading":
+                continue
+            if earlier.subject is not None:
+                return [earlier.subject]
+            if earlier.block.level <= top:
+                break
+        return []
 
     def _is_cue(self, view: _BlockView, m: Mention) -> bool:
         """A broad 'metastasis to' mention is part of a spread verb, not a subject."""
