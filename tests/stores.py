@@ -73,15 +73,16 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float =
 
 
 @contextmanager
-def oxigraph_server(location: Path, port: int | None = None) -> Iterator[str]:
-    """Run ``oxigraph serve`` (read-write) on 127.0.0.1; yield its base URL."""
+def oxigraph_server(location: Path, port: int | None = None
+                    ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``oxigraph serve`` (read-write) on 127.0.0.1; yield its base URL and process."""
     port = port or free_port()
     process = subprocess.Popen([oxigraph(), "serve", "--location", str(location), "--bind",
                                 f"127.0.0.1:{port}", "--union-default-graph"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.kill()
         process.wait(timeout=10)

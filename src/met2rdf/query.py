@@ -52,8 +52,12 @@ def _syntax_message(text: str, source: str) -> str:
 
 
 def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
-    """Run a query against a SPARQL 1.1 Protocol endpoint and parse what it returns."""
-    body = urllib.parse.urlencode({"query": sparql}).encode()
+    """Run a query against a SPARQL 1.1 Protocol endpoint and parse what it returns.
+
+    The met2rdf prefixes are declared first, on one line, as the embedded store knows them.
+    """
+    prologue = " ".join(f"PREFIX {k}: <{v}>" for k, v in PREFIXES.items())
+    body = urllib.parse.urlencode({"query": f"{prologue}\n{sparql}"}).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
     try:
