@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -31,8 +32,23 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
         assert process.stdout is not None
         yield process.stdout.readline(), port, out
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_stopping_serve_stops_the_server(tmp_path: Path):
+    """SIGTERM or Ctrl-C to met2rdf serve stops the Oxigraph server under it too."""
+    assert met2rdf("build", str(EXAMPLE_VAULT), "--out", str(tmp_path), "-q").returncode == 0
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "met2rdf", "serve", "--store",
+                                    str(tmp_path / "store"), "--port", str(port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_listening(port, process)
+        process.send_signal(stop)
+        assert process.wait(timeout=15) == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
 def test_select_works_over_http(served: tuple[str, int, Path]):

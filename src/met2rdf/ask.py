@@ -91,7 +91,9 @@ def load_questions() -> dict[str, Question]:
 def store_concepts(store: ox.Store) -> list[Concept]:
     """Return the concepts described in the store, with all their labels."""
     found: dict[str, tuple[str, str, list[str]]] = {}
-    for row in run_query(store, _CONCEPTS):
+    rows = run_query(store, _CONCEPTS)
+    assert isinstance(rows, ox.QuerySolutions)
+    for row in rows:
         cls = row["class"].value.rsplit("#", 1)[-1]
         if cls not in TYPES:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -149,16 +150,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the store as a read-only SPARQL 1.1 Protocol endpoint until interrupted."""
-    with serve_store(args.store, args.host, args.port, args.timeout) as server:
-        print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
-              f"a snapshot of {args.store}; Ctrl-C stops it)", flush=True)
-        try:
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the server on kill as on Ctrl-C
+    try:
+        with serve_store(args.store, args.host, args.port, args.timeout) as server:
+            print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
+                  f"a snapshot of {args.store}; Ctrl-C stops it)", flush=True)
             server.wait()
-        except KeyboardInterrupt:
-            _err("met2rdf: server stopped")
-            return EXIT_OK
+    except KeyboardInterrupt:
+        _err("met2rdf: server stopped")
+        return EXIT_OK
     _err(f"met2rdf: the server exited with code {server.returncode}")
     return EXIT_DATA
 
@@ -275,7 +281,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("query", parents=[source, results], help=cmd_query.__doc__,
-                       description=cmd_query.__doc__ + " Queries see the union of all graphs.")
+                       description=f"{cmd_query.__doc__} Queries see the union of all graphs.")
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
     p.add_argument("--endpoint", metavar="URL", help="a SPARQL 1.1 Protocol endpoint to query")
@@ -302,7 +308,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("push", parents=[vault], help=cmd_push.__doc__,
-                       description=cmd_push.__doc__ + " One named graph per note (the note's "
+                       description=f"{cmd_push.__doc__} One named graph per note (the note's "
                        "IRI) plus one for the vocabulary and ontology.")
     p.add_argument("path", type=Path, help="a vault folder or a single note")
     p.add_argument("--endpoint", metavar="URL",

@@ -158,7 +158,7 @@ def pushed_graphs(store: GraphStore) -> set[str]:
     """Return the graphs the endpoint's manifest lists as pushed before."""
     try:
         return {t.object.value for t in store.get(MANIFEST_GRAPH)
-                if t.predicate.value == _HAS_PART}
+                if t.predicate.value == _HAS_PART and isinstance(t.object, ox.NamedNode)}
     except _TransferError as exc:
         raise StoreError(f"{store.endpoint}: cannot read what was pushed before: {exc}") from exc
 
@@ -171,19 +171,21 @@ def push_graphs(store: GraphStore, graphs: Sequence[NamedGraph],
     """
     before = pushed_graphs(store)
     now = {g.iri for g in graphs}
-    steps: list[tuple[str, str, Callable[[], None]]] = [
-        ("put", MANIFEST_GRAPH, lambda: store.put(MANIFEST_GRAPH, _manifest(before | now)))]
-    steps += [("put", g.iri, lambda g=g: store.put(g.iri, g.triples))
-              for g in sorted(graphs, key=lambda g: g.iri)]
-    steps += [("delete", iri, lambda iri=iri: store.delete(iri)) for iri in sorted(before - now)]
+    steps: list[tuple[str, str, Sequence[ox.Triple]]] = [
+        ("put", MANIFEST_GRAPH, _manifest(before | now)),
+        *(("put", g.iri, g.triples) for g in sorted(graphs, key=lambda g: g.iri)),
+        *(("delete", iri, ()) for iri in sorted(before - now))]
     outcomes: list[GraphOutcome] = []
     down = ""
-    for action, iri, run in steps:
+    for action, iri, triples in steps:
         if down:
             outcome = GraphOutcome(iri, action, False, f"not sent: {down}")
         else:
             try:
-                run()
+                if action == "put":
+                    store.put(iri, triples)
+                else:
+                    store.delete(iri)
                 outcome = GraphOutcome(iri, action, True)
             except _TransferError as exc:
                 outcome = GraphOutcome(iri, action, False, str(exc))
