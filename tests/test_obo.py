@@ -123,3 +123,26 @@ def test_import_shared_ontologies(shared: Path, name, kind, prefix, root):
                and vocab.lookup(t.name) is not None)
     assert curie_iri(new.id) in vocab.lookup(new.name).ids
     assert vocab.lookup(new.name).type == kind
+
+
+def test_vocab_import_command(tmp_path: Path):
+    """met2rdf vocab import writes a vocabulary that build --vocab uses."""
+    import subprocess
+    import sys
+
+    obo, out = write(tmp_path), tmp_path / "extra.ttl"
+    run = subprocess.run([sys.executable, "-m", "met2rdf", "vocab", "import", str(obo),
+                          "--type", "Symptom", "--under", "XX:0000002", "-o", str(out)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("1 Symptom concepts from")
+    note = tmp_path / "Melanoma.md"
+    note.write_text("## Symptoms\n- violaceous toes\n")
+    build = subprocess.run([sys.executable, "-m", "met2rdf", "build", str(note), "--out",
+                            str(tmp_path / "o"), "--no-store", "--vocab", str(out)],
+                           capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stderr
+    assert "c:purple-toe-sign" in (tmp_path / "o" / "graph.ttl").read_text()
+    bad = subprocess.run([sys.executable, "-m", "met2rdf", "vocab", "import", str(obo),
+                          "--type", "Disease", "-o", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2

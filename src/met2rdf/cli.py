@@ -22,7 +22,8 @@ from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_result
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .store import DEFAULT_STORE, load_file, open_store, read_rdf, replace_graphs
 from .validate import validate_graph
-from .vocab import load_vocabulary
+from .obo import descendants, read_obo, terms_to_skos
+from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -225,6 +226,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_DATA
 
 
+def cmd_vocab_import(args: argparse.Namespace) -> int:
+    """Turn an OBO ontology's terms (names, exact synonyms, ids) into a SKOS vocabulary file
+    for --vocab."""
+    if not args.file.is_file():
+        _err(f"met2rdf: {args.file}: no such file")
+        return EXIT_USAGE
+    terms = read_obo(args.file)
+    if args.under:
+        terms = descendants(terms, args.under)
+        if not terms:
+            _err(f"met2rdf: {args.file}: no term {args.under}; --under takes an id of the file")
+            return EXIT_DATA
+    triples = list(terms_to_skos(terms, args.type, args.prefix))
+    write_turtle(args.output, triples)
+    concepts = sum(1 for t in triples if t.predicate.value.endswith("#type"))
+    print(f"{concepts} {args.type} concepts from {args.file} -> {args.output}; "
+          f"use it with: met2rdf build VAULT --vocab {args.output}")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """Build each note on its own and score its facts against gold facts."""
     for path in (args.notes, args.gold):
@@ -328,6 +349,22 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     p.add_argument("file", type=Path, help="an RDF file (Turtle, N-Triples, RDF/XML, ...)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("vocab", help="manage vocabularies",
+                       description="Manage vocabularies: import an OBO ontology.")
+    vocab_sub = p.add_subparsers(dest="vocab_command", required=True, metavar="COMMAND")
+    p = vocab_sub.add_parser("import", help=cmd_vocab_import.__doc__,
+                             description=cmd_vocab_import.__doc__)
+    p.add_argument("file", type=Path, metavar="FILE.obo", help="an OBO ontology")
+    p.add_argument("--type", required=True, choices=TYPES,
+                   help="the concept type its terms get (e.g. Symptom for HPO)")
+    p.add_argument("--under", metavar="ID",
+                   help="only this term and its is_a descendants (e.g. HP:0000118)")
+    p.add_argument("--prefix", action="append", default=[], metavar="PREFIX",
+                   help="only ids with this prefix, e.g. HP (repeatable)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.ttl",
+                   help="the SKOS Turtle file to write")
+    p.set_defaults(func=cmd_vocab_import)
 
     p = sub.add_parser("eval", parents=[vault], help=cmd_eval.__doc__,
                        description=cmd_eval.__doc__)
