@@ -17,12 +17,12 @@ from .ask import Answer, ask, load_questions
 from .build import BuildResult, build_vault
 from .errors import Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
+from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .store import DEFAULT_STORE, load_file, open_store, read_rdf, replace_graphs
 from .validate import validate_graph
-from .obo import descendants, read_obo, terms_to_skos
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
 
