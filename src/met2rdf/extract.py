@@ -31,7 +31,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .model import Block, Concept, Fact, Mention, Note, SourceSpan
 from .vault import link_key
@@ -72,7 +72,18 @@ class Cues:
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _lower(text: str) -> str:
+    """Lower-case text keeping every offset (cue patterns match lower-cased text)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+_SCANNED = ("negation", "contrast", "route", "sources")
 
 
 @lru_cache(maxsize=1)
@@ -84,8 +95,7 @@ def load_cues() -> Cues:
         spread=_any(data["spread"]["patterns"]),
         negation=_any(data["negation"]["patterns"]),
         contrast=_any(data["negation"]["contrast"]),
-        hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b",
-                         re.IGNORECASE),
+        hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b"),
         examples=_any(data["examples"]["patterns"]),
         sources=_any(data["sources"]["patterns"]),
         cause=_any(data["cause"]["patterns"]),
@@ -96,6 +106,7 @@ def load_cues() -> Cues:
 
 def frame_of(label: str, cues: Cues) -> str | None:
     """Return the frame a section label sets, or None."""
+    label = label.lower()
     for frame, pattern in cues.frames:
         if pattern.search(label):
             return frame
@@ -153,12 +164,30 @@ class _BlockView:
                  link_topics: Mapping[str, Concept]) -> None:
         self.block = block
         self.vocab = vocab
+        self._cues = cues
         found = self._linked(vocab.find(block.text), link_topics)
         self.mentions = self._coordinated_cancers(self._shared_modifier(found))
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
-        self.spread_cues = [m.span() for m in cues.spread.finditer(block.text)]
         self.subject = self._own_subject()
         self.frame = self._own_frame(cues)
+
+    # Cue positions are found only in blocks that have mentions (most blocks have none).
+    @cached_property
+    def lower(self) -> str:
+        return _lower(self.block.text)
+
+    @cached_property
+    def spread_cues(self) -> list[tuple[int, int]]:
+        return [m.span() for m in self._cues.spread.finditer(self.lower)]
+
+    @cached_property
+    def cues(self) -> dict[str, list[tuple[int, int]]]:
+        return {name: [m.span() for m in getattr(self._cues, name).finditer(self.lower)]
+                for name in _SCANNED}
+
+    @cached_property
+    def hedges(self) -> list[tuple[int, str]]:
+        return [(m.start(), m.group(1)) for m in self._cues.hedge.finditer(self.lower)]
 
     def _linked(self, mentions: list[Mention],
                 link_topics: Mapping[str, Concept]) -> list[Mention]:
@@ -278,12 +307,12 @@ class _NoteExtractor:
         """In a note about a complication, the cancer or metastasis it is due to."""
         for view in self.views:
             text = view.block.text
-            for cue in self.cues.cause.finditer(text):
+            for cue in self.cues.cause.finditer(view.lower):
                 after = [m for m in view.mentions if m.start >= cue.end()
                          and _is_subject(m.concept) and not m.concept.umbrella]
                 if after:
                     cause = after[0].concept
-                    hedge = self.cues.hedge.search(text)
+                    hedge = self.cues.hedge.search(view.lower)
                     self.topic_facts.append(Fact(
                         cause.iri, "hasSymptom", symptom.iri,
                         SourceSpan(self.note.path, view.block.line_at(after[0].start)),
@@ -393,25 +422,30 @@ class _NoteExtractor:
                 todo.extend(self.vocab.concepts[iri].broader)
         return seen
 
-    def _negated(self, text: str, sent: _Sentence, obj: Mention) -> bool:
-        before = text[sent.start:obj.start]
-        cues = list(self.cues.negation.finditer(before))
-        if cues:
-            tail = before[cues[-1].end():]
-            if not self.cues.contrast.search(tail):
-                return True
+    @staticmethod
+    def _negated(view: _BlockView, sent: _Sentence, obj: Mention) -> bool:
+        text = view.block.text
+        negations = view.cues["negation"]
+        before = [e for s, e in negations if sent.start <= s and e <= obj.start]
+        if before and not any(before[-1] <= s and e <= obj.start
+                              for s, e in view.cues["contrast"]):
+            return True
         start = obj.end
         opened = text.rfind("(", sent.start, obj.start)
         if opened != -1 and text.find(")", opened, obj.start) == -1:
             close = text.find(")", obj.end, sent.end)
             start = close + 1 if close != -1 else start  # a list in parentheses: after it
         end = _CLAUSE_END.search(text, start, sent.end)
-        after = text[obj.end:end.start() if end else sent.end]
-        return bool(self.cues.negation.search(after))
+        clause_end = end.start() if end else sent.end
+        return any(obj.end <= s and e <= clause_end for s, e in negations)
 
-    def _hedge(self, text: str, sent: _Sentence) -> str | None:
-        m = self.cues.hedge.search(text, sent.start, sent.end)
-        return m.group(1).lower() if m else None
+    @staticmethod
+    def _hedge(view: _BlockView, sent: _Sentence) -> str | None:
+        return next((word for pos, word in view.hedges if sent.start <= pos < sent.end), None)
+
+    @staticmethod
+    def _first_cue(view: _BlockView, name: str, sent: _Sentence) -> tuple[int, int] | None:
+        return next(((s, e) for s, e in view.cues[name] if sent.start <= s < sent.end), None)
 
     def _spread_before(self, view: _BlockView, sent: _Sentence, pos: int) -> bool:
         return any(sent.start <= s and e <= pos for s, e in view.spread_cues)
@@ -496,14 +530,14 @@ class _NoteExtractor:
         for sent in view.sentences:
             spread_subject = self._spread_site(view, sent)
             for obj in view.in_sentence(sent):
-                if obj.concept.umbrella and self.cues.examples.match(text, obj.end, sent.end):
+                if obj.concept.umbrella and self.cues.examples.match(view.lower, obj.end, sent.end):
                     continue  # a broad term that introduces examples
-                if self.cues.modifier.match(text, obj.end, sent.end):
+                if self.cues.modifier.match(view.lower, obj.end, sent.end):
                     continue  # "radiation-induced": a cause, not a fact
                 relation, target = self._object(view, sent, obj, context_frame, context)
                 if relation is None or target is None:
                     continue
-                if self._negated(text, sent, obj):
+                if self._negated(view, sent, obj):
                     continue
                 column = self._column_subject(view, obj)
                 if column is not None:
@@ -516,11 +550,11 @@ class _NoteExtractor:
                     continue
                 out.append(self._fact(view, sent, obj, subject, relation, target))
             out.extend(self._source_facts(view, sent, previous, context))
-            source = self.cues.sources.search(text, sent.start, sent.end)
-            limit = source.start() if source else sent.end
+            source = self._first_cue(view, "sources", sent)
+            limit = source[0] if source else sent.end
             subjects = [m.concept for m in view.in_sentence(sent)
                         if _is_subject(m.concept) and not self._is_cue(view, m)
-                        and m.start < limit and not self._negated(text, sent, m)]
+                        and m.start < limit and not self._negated(view, sent, m)]
             specific = [c for c in subjects if not c.umbrella]
             if specific or (subjects and previous is None):
                 previous = (specific or subjects)[0]
@@ -531,16 +565,16 @@ class _NoteExtractor:
         text = view.block.text
         return Fact(subject=subject.iri, predicate=relation, object=target,
                     span=SourceSpan(self.note.path, view.block.line_at(at.start)),
-                    hedge=self._hedge(text, sent), text=text[sent.start:sent.end].strip())
+                    hedge=self._hedge(view, sent), text=text[sent.start:sent.end].strip())
 
     def _source_facts(self, view: _BlockView, sent: _Sentence, previous: Concept | None,
                       context: list[Concept]) -> list[Fact]:
         """"Sources of brain metastases are lung and breast cancer": cancers spread there."""
         text = view.block.text
-        cue = self.cues.sources.search(text, sent.start, sent.end)
+        cue = self._first_cue(view, "sources", sent)
         if cue is None:
             return []
-        before = [m.concept for m in view.in_sentence(sent) if m.end <= cue.start()]
+        before = [m.concept for m in view.in_sentence(sent) if m.end <= cue[0]]
         about = [c for c in (*before[::-1], previous, *context)
                  if c is not None and c.type == "Metastasis" and c.site is not None]
         if not about:
@@ -548,9 +582,9 @@ class _NoteExtractor:
         site = about[0].site
         assert site is not None
         return [self._fact(view, sent, m, m.concept, "spreadsTo", site)
-                for m in view.in_sentence(sent) if m.start >= cue.end()
+                for m in view.in_sentence(sent) if m.start >= cue[1]
                 and m.concept.type == "CancerType" and not m.concept.umbrella
-                and not self._negated(text, sent, m)]
+                and not self._negated(view, sent, m)]
 
     def _object(self, view: _BlockView, sent: _Sentence, obj: Mention,
                 context_frame: str | None,
@@ -572,7 +606,7 @@ class _NoteExtractor:
                 return "spreadsTo", obj.concept.site
             return None, None
         if kind == "SpreadRoute" and not (frame in ("spreadsTo", "spreadsVia") or
-                                          self.cues.route.search(view.block.text[sent.start:sent.end])):
+                                          self._first_cue(view, "route", sent)):
             return None, None
         if kind in RELATION_OF:
             return RELATION_OF[kind], obj.concept.iri

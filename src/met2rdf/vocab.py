@@ -52,20 +52,20 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)
+def _token(word: str) -> tuple[str, bool]:
+    """Fold one word and tell whether it is written in capitals (an acronym's plural too)."""
+    plain = word if word.isascii() else _strip_accents(word)
+    caps = plain == plain.upper()
+    if not caps and len(plain) > 2 and plain[-1] == "s" and plain[:-1].isupper():
+        caps, plain = True, plain[:-1]  # an acronym's plural: MRIs, CTs
+    return fold_word(plain), caps
+
+
 def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
     """Split text into word tokens: (folded form, written in capitals, start, end)."""
     text = _POSSESSIVE.sub("  ", text)
-    out = []
-    for m in _TOKEN.finditer(text):
-        word = m.group(0)
-        plain = _strip_accents(word)
-        letters = [c for c in plain if c.isalpha()]
-        body = letters[:-1] if len(letters) > 1 and letters[-1] == "s" else letters
-        caps = all(c.isupper() for c in body) if body else True
-        if caps and len(letters) > 1 and plain.endswith("s") and plain[:-1].isupper():
-            plain = plain[:-1]  # an acronym's plural: MRIs, CTs
-        out.append((fold_word(plain), caps, m.start(), m.end()))
-    return out
+    return [(*_token(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
 def normalize_label(label: str) -> tuple[str, ...]:
