@@ -518,7 +518,6 @@ class _NoteExtractor:
         return None
 
     def _block_facts(self, view: _BlockView) -> list[Fact]:
-        text = view.block.text
         context_frame = self._context_frame(view)
         context = self._context_subjects(view)
         if view.block.kind == "row":
@@ -570,7 +569,6 @@ class _NoteExtractor:
     def _source_facts(self, view: _BlockView, sent: _Sentence, previous: Concept | None,
                       context: list[Concept]) -> list[Fact]:
         """"Sources of brain metastases are lung and breast cancer": cancers spread there."""
-        text = view.block.text
         cue = self._first_cue(view, "sources", sent)
         if cue is None:
             return []
