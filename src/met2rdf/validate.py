@@ -16,6 +16,7 @@ from rdflib.namespace import RDF, SH
 from .errors import ShapesError
 from .graph import PROV, ontology_triples
 from .model import SourceSpan
+from .shacl import Check, compile_shapes
 from .vocab import MET
 
 _EVIDENCE = URIRef(MET + "evidence")
@@ -141,5 +142,86 @@ def validate_graph(graph: Graph) -> ValidationReport:
 
 
 def validate_triples(triples: Iterable[ox.Triple]) -> ValidationReport:
-    """Validate pyoxigraph triples against the shapes."""
-    return validate_graph(to_rdflib(triples))
+    """Validate pyoxigraph triples (with the ontology) against the shapes, in pyoxigraph."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ontology_triples())
+    return validate_store(store)
+
+
+@lru_cache(maxsize=1)
+def compiled_checks() -> tuple[Check, ...]:
+    """The shapes compiled to SPARQL (see :mod:`met2rdf.shacl`)."""
+    return compile_shapes(load_shapes())
+
+
+_SPANS = """
+PREFIX met: <https://w3id.org/met2rdf/vocab#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT DISTINCT ?focus ?rel ?path ?line WHERE {
+  { ?fact rdf:subject ?focus . OPTIONAL { ?fact rdf:predicate ?p } FILTER(!BOUND(?rel) || ?p = ?rel)
+    ?fact met:evidence ?e . }
+  UNION { ?fact rdf:object ?focus ; met:evidence ?e . }
+  UNION { ?focus met:evidence ?e . }
+  UNION { BIND(?focus AS ?e) }
+  ?e prov:wasDerivedFrom ?note ; met:line ?line . ?note met:path ?path .
+}
+"""
+
+
+def _store_spans(store: ox.Store, focus: ox.NamedNode,
+                 path: ox.NamedNode | None) -> tuple[SourceSpan, ...]:
+    bindings: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {"focus": focus}
+    if path is not None:
+        bindings["rel"] = path
+    spans = set()
+    for row in _select(store, _SPANS, {ox.Variable(k): v for k, v in bindings.items()}):
+        line = _text(row["line"])
+        if line.isdigit():
+            spans.add(SourceSpan(_text(row["path"]), int(line)))
+    for quad in store.quads_for_pattern(focus, ox.NamedNode(MET + "path"), None):
+        spans.add(SourceSpan(_text(quad.object), 1))
+    return tuple(sorted(spans))
+
+
+def _select(store: ox.Store, query: str,
+            substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
+            | None = None) -> ox.QuerySolutions:
+    solutions = store.query(query, substitutions=substitutions, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)  # every query here is a SELECT
+    return solutions
+
+
+def _text(term: object) -> str:
+    return str(getattr(term, "value", term))
+
+
+def _format(message: str, focus: str, path: str | None, value: str | None) -> str:
+    return (message.replace("{$this}", f"<{focus}>").replace("{?this}", f"<{focus}>")
+            .replace("{?path}", f"<{path}>" if path else "").replace("{?value}", value or ""))
+
+
+def validate_store(store: ox.Store) -> ValidationReport:
+    """Validate everything in a pyoxigraph store (all graphs) with the compiled shapes.
+
+    The store must hold the met2rdf ontology (its subclass axioms) as a build's does.
+    """
+    found = []
+    for check in compiled_checks():
+        solutions = _select(store, check.query)
+        has_path = "path" in {v.value for v in solutions.variables}
+        for row in solutions:
+            focus = row["this"]
+            path = row["path"] if has_path else None
+            value = row["value"]
+            path_iri = path.value if isinstance(path, ox.NamedNode) else None
+            spans = _store_spans(store, focus, path if isinstance(path, ox.NamedNode) else None) \
+                if isinstance(focus, ox.NamedNode) else ()
+            value_text = _text(value) if value is not None else None
+            found.append(ValidationResult(
+                shape=check.shape, focus=_text(focus), path=path_iri, value=value_text,
+                message=_format(check.message, _text(focus), path_iri, value_text),
+                spans=spans))
+    found.sort(key=lambda r: (r.spans, r.focus, r.path or "", r.message))
+    return ValidationReport(conforms=not found, results=tuple(found))
