@@ -52,7 +52,7 @@ def test_bad_notes_are_reported_and_the_rest_builds(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     assert "binary.md:2: not UTF-8 at byte 3" in run.stderr
     assert "bad yaml.md:" in run.stderr and "frontmatter is not valid YAML" in run.stderr
-    assert run.stdout.startswith("2 notes, 2 fact statements")
+    assert run.stdout.startswith("2 notes (0 unchanged), 2 fact statements")
     text = (tmp_path / "out" / "graph.ttl").read_text()
     assert "c:breast-cancer" in text and "c:lung-cancer" in text
     assert "ignored" not in text

@@ -75,7 +75,7 @@ def built(tmp_path_factory) -> Path:
     run = subprocess.run([sys.executable, "-m", "met2rdf", "build", str(REPO / "examples/vault"),
                           "--out", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("1 notes, 34 fact statements")
+    assert run.stdout.startswith("1 notes (0 unchanged), 34 fact statements")
     return out / "graph.ttl"
 
 
@@ -107,7 +107,7 @@ def test_rebuild_is_byte_identical(built: Path, tmp_path: Path):
     subprocess.run([sys.executable, "-m", "met2rdf", "build", str(REPO / "examples/vault"),
                     "--out", str(tmp_path), "-q"], check=True)
     assert (tmp_path / "graph.ttl").read_bytes() == built.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.ttl", "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "graph.ttl", "store"]
 
 
 def test_turtle_reparses_with_both_libraries(built: Path):

@@ -33,12 +33,43 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _build(args: argparse.Namespace, target: str) -> BuildResult | int:
+class _ProgressBar:
+    """Notes done, notes/s and ETA on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.on = not quiet and sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.on or total < 50:
+            return
+        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        eta = (total - done) / rate if rate else 0.0
+        sys.stderr.write(f"\r{stage}: {done}/{total} notes, {rate:,.0f} notes/s, "
+                         f"ETA {eta:,.0f} s   ")
+        sys.stderr.flush()
+        self.shown = True
+        if done == total:
+            self.started = time.perf_counter()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _build(args: argparse.Namespace, target: str,
+           cache_dir: Path | None = None) -> BuildResult | int:
     """Build the vault at args.path; report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
-    result = build_vault(args.path, load_vocabulary(args.vocab))
+    bar = _ProgressBar(getattr(args, "quiet", False))
+    try:
+        result = build_vault(args.path, load_vocabulary(args.vocab), cache_dir=cache_dir,
+                             jobs=getattr(args, "jobs", None), progress=bar)
+    finally:
+        bar.close()
     for problem in result.problems:
         _err(f"{problem} [warning]" if not args.strict else str(problem))
     if result.report is not None and not result.report.conforms:
@@ -59,17 +90,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = args.out / "graph.ttl"
     store_dir = None if args.no_store else (args.store or args.out / "store")
     store = open_store(store_dir, create=True) if store_dir else None
-    result = _build(args, str(out))
+    cache_dir = None if args.no_cache else args.out / ".cache"
+    result = _build(args, str(out), cache_dir)
     if not isinstance(result, BuildResult):
         return result
-    write_turtle(out, result.triples)
+    write_atomic(out, result.turtle())
     if store is not None:
         replace_graphs(store, result.graphs)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
-        print(f"{len(result.notes)} notes, {len(result.facts)} fact statements, "
-              f"{len(set(result.triples))} triples -> {targets} ({elapsed:.2f} s)")
+        print(f"{len(result.notes)} notes ({result.reused} unchanged), {len(result.facts)} fact "
+              f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
     return EXIT_OK
 
 
@@ -291,7 +323,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, metavar="DIR",
                    help="the embedded store to load (default: DIR/store of --out)")
     p.add_argument("--no-store", action="store_true", help="do not load the embedded store")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--no-cache", action="store_true",
+                   help="rebuild every note (default: reuse unchanged notes' results from "
+                        "DIR/.cache)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="worker processes (default: one per core)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing on success (no progress bar either)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("load", parents=[store], help=cmd_load.__doc__,

@@ -1,0 +1,92 @@
+"""Incremental builds (cached per note) give exactly the bytes of a clean build."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from met2rdf.build import build_vault
+from met2rdf.vocab import load_vocabulary
+
+NOTES = {
+    "Breast cancer.md": "---\naliases: [BrCa-notes]\n---\n## Spread\n- bones, [[Liver]] and lungs\n",
+    "Liver.md": "# Liver\nThe [[Breast cancer|main one]] often spreads to the liver.\n",
+    "cards/Bone mets.md": "Symptoms: bone pain, hypercalcaemia\nTests: bone scan\n",
+    "Prostate cancer.md": "- **Prostate cancer** -> bone mets (ribs, spine)\n- dx: PSA, MRI\n",
+    "misc.md": "- BrCa-notes may cause jaundice.\n- see [[Nowhere]]\n",
+    "Lung cancer.md": "Extrathoracic metastases: brain, bone, adrenal\n",
+}
+
+
+def write_vault(root: Path) -> Path:
+    for name, text in NOTES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def turtle(vault: Path, cache: Path | None, extra: list[Path] | None = None, jobs: int = 1):
+    result = build_vault(vault, load_vocabulary(extra or []), cache_dir=cache, jobs=jobs)
+    assert result.report is not None and result.report.conforms
+    return result.turtle(), result.reused
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(tmp_path / "vault")
+
+
+def test_rebuild_without_changes_reuses_every_note(vault: Path, tmp_path: Path):
+    """A second build reuses every note and writes the same bytes."""
+    cache = tmp_path / "cache"
+    first, reused = turtle(vault, cache)
+    assert reused == 0
+    again, reused = turtle(vault, cache)
+    assert (again, reused) == (first, len(NOTES))
+
+
+def test_edit_delete_rename_and_vocabulary_change_match_clean_builds(vault: Path, tmp_path: Path):
+    """After each change, the cached build equals a clean build byte for byte."""
+    cache = tmp_path / "cache"
+    turtle(vault, cache)
+    (vault / "Liver.md").write_text("# Liver\nThe [[Breast cancer]] rarely spreads to skin.\n")
+    edited, reused = turtle(vault, cache)
+    assert edited == turtle(vault, None)[0] and reused == len(NOTES) - 1
+    (vault / "misc.md").unlink()
+    deleted, _ = turtle(vault, cache)
+    assert deleted == turtle(vault, None)[0] and b"misc.md" not in deleted
+    shutil.move(vault / "cards" / "Bone mets.md", vault / "Bone mets.md")
+    renamed, _ = turtle(vault, cache)
+    assert renamed == turtle(vault, None)[0] and b"cards/Bone" not in renamed
+    (vault / "Breast cancer.md").write_text(
+        "---\naliases: [Mammary notes]\n---\n## Spread\n- bones and lungs\n")
+    aliased, _ = turtle(vault, cache)
+    assert aliased == turtle(vault, None)[0]
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("@prefix met: <https://w3id.org/met2rdf/vocab#> .\n"
+                     "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+                     "<https://w3id.org/met2rdf/concept/skin> a met:AnatomicalSite ;\n"
+                     "  skos:prefLabel \"skin\"@en ; skos:altLabel \"cutis\"@en .\n")
+    (vault / "Liver.md").write_text("# Liver\nThe [[Breast cancer]] rarely spreads to cutis.\n")
+    vocab_changed, _ = turtle(vault, cache, [extra])
+    assert vocab_changed == turtle(vault, None, [extra])[0]
+    assert b"c:skin" in vocab_changed
+
+
+def test_parallel_build_equals_serial_build(vault: Path):
+    """Two worker processes give the same bytes as one."""
+    assert turtle(vault, None, jobs=2)[0] == turtle(vault, None, jobs=1)[0]
+
+
+def test_a_broken_cache_entry_is_rebuilt(vault: Path, tmp_path: Path):
+    """A truncated cache file is ignored and the note is built again."""
+    cache = tmp_path / "cache"
+    first, _ = turtle(vault, cache)
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(entry.read_bytes()[:10])
+    again, reused = turtle(vault, cache)
+    assert again == first and reused == 0
