@@ -307,6 +307,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
     ordered = [surveys[n.path] for n in notes]
     vocab = vocab.with_labels(alias_labels(ordered, vocab))
     resolver = LinkResolver(texts)
+    problems.extend(resolver.ambiguities(t for s in ordered for t in s.targets))
     link_topics: dict[str, Concept] = {}
     for survey in ordered:
         for target in survey.targets:

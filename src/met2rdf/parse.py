@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-import yaml
-from frontmatter import YAMLHandler
+import yaml  # type: ignore[import-untyped]
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from .model import Block, Note, Problem, SourceNote, SourceSpan, WikiLink
+from .vault import MAX_NOTE_BYTES, too_large
+
+MAX_BLOCK_CHARS = 20_000  # a longer paragraph, item, heading or cell is cut (warned)
+MAX_NESTING = 100  # markdown-it's token nesting: about 50 levels of lists or quotes
+MAX_YAML_ALIASES = 10  # YAML aliases (*name) allowed in frontmatter: caps alias bombs
 
 _FENCE = re.compile(r"^(-{3,})[ \t]*$")
 _CLOSE = re.compile(r"^(-{3,}|\.\.\.)[ \t]*$")
@@ -28,9 +34,41 @@ _ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|og
 class _TextLoader(yaml.SafeLoader):
     """A safe YAML loader that keeps scalars as the text the user wrote.
 
-    YAML 1.1 turns ``NO`` into false, ``12:30`` into 750 and ``010`` into 8; notes mean
-    the text.  Only ``true``/``false`` and empty values keep their YAML meaning.
+    YAML 1.1 turns ``NO`` into false, ``12:30`` into 750, ``010`` into 8 and
+    ``2024-01-01`` into a date; notes mean the text.  Only ``true``/``false`` and empty
+    values keep their YAML meaning.  It counts aliases (``*name``) and refuses more than
+    ``MAX_YAML_ALIASES``, and records keys that appear twice in a mapping.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+        self.duplicates: list[tuple[str, int, int]] = []  # key, first line, later line
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                raise _Refused(f"frontmatter uses more than {MAX_YAML_ALIASES} YAML aliases "
+                               "(*name); ignored", self.peek_event().start_mark.line)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    self.duplicates.append((key.value, seen[key.value], key.start_mark.line))
+                seen.setdefault(key.value, key.start_mark.line)
+        return super().construct_mapping(node, deep)
+
+
+class _Refused(Exception):
+    """Frontmatter met2rdf will not read: a message and its 0-based line in the YAML."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def _construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -59,9 +97,21 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _cut_long_blocks(state: StateCore) -> None:
+    """Core rule: cut the text of a block over ``MAX_BLOCK_CHARS`` at a space, noting where."""
+    for token in state.tokens:
+        if token.type == "inline" and len(token.content) > MAX_BLOCK_CHARS:
+            cut = token.content.rfind(" ", 0, MAX_BLOCK_CHARS)
+            size = len(token.content)
+            token.content = token.content[:cut if cut > 0 else MAX_BLOCK_CHARS]
+            state.env.setdefault("cut", []).append(((token.map or [0])[0], size))
+
+
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough"])
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.core.ruler.before("inline", "cut_long_blocks", _cut_long_blocks)
     return md
 
 
@@ -88,57 +138,137 @@ def _blank(lines: list[str], start: int, end: int) -> None:
         lines[i] = ""
 
 
-def _front_matter(lines: list[str], path: str) -> tuple[dict[str, Any], list[Problem]]:
-    """Read and blank out YAML frontmatter or leading Logseq ``key:: value`` lines."""
-    problems: list[Problem] = []
+Meta = tuple[dict[str, Any], dict[str, int]]  # frontmatter values, and each key's file line
+
+
+def _front_matter(lines: list[str], path: str) -> tuple[Meta, list[Problem]]:
+    """Read and blank out the frontmatter: YAML between ``---`` lines, a JSON object
+    between ``{`` and ``}`` lines, or leading Logseq ``key:: value`` lines."""
     if lines and _FENCE.match(lines[0]):
         for end in range(1, len(lines)):
             if _CLOSE.match(lines[end]):
                 break
         else:
-            problems.append(Problem(SourceSpan(path, 1),
-                                    "frontmatter is not closed (expected a '---' line); "
-                                    "the note is read without frontmatter"))
-            return {}, problems
+            return ({}, {}), [Problem(SourceSpan(path, 1),
+                                      "frontmatter is not closed (expected a '---' line); "
+                                      "the note is read without frontmatter")]
         text = "\n".join(lines[1:end])
         _blank(lines, 0, end + 1)
-        try:
-            data = YAMLHandler().load(text, Loader=_TextLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 2 if mark is not None else 1
-            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            problems.append(Problem(SourceSpan(path, line),
-                                    f"frontmatter is not valid YAML ({reason}); "
-                                    "fix it to keep aliases and tags"))
-            return {}, problems
-        if data is None:
-            return {}, problems
-        if not isinstance(data, dict):
-            problems.append(Problem(SourceSpan(path, 2),
-                                    f"frontmatter is a {type(data).__name__}, not a mapping of "
-                                    "keys to values; ignored"))
-            return {}, problems
-        return {str(k): v for k, v in data.items()}, problems
+        return _read_yaml(text, path)
+    if lines and lines[0].strip() == "{":
+        return _read_json(lines, path)
     props: dict[str, Any] = {}
     end = 0
     while end < len(lines) and (m := _LOGSEQ_PROP.match(lines[end])):
         props[m.group(1).lower()] = m.group(2).strip() or None
         end += 1
     _blank(lines, 0, end)
-    return props, problems
+    return (props, {}), []
 
 
-def _as_list(value: Any) -> list[str]:
-    """Normalise an alias/tag value: a list, a comma string, a scalar or null."""
+def _read_yaml(text: str, path: str) -> tuple[Meta, list[Problem]]:
+    """Load YAML frontmatter (which starts on line 2 of the file) into a mapping."""
+    loader = _TextLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except _Refused as exc:
+        return ({}, {}), [Problem(SourceSpan(path, exc.line + 2), str(exc))]
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 2 if mark is not None else 2
+        tag = (exc.problem or "").rpartition("tag ")[2].strip("'")
+        if "constructor for the tag" not in (exc.problem or ""):
+            return ({}, {}), [_invalid_yaml(path, line, exc.problem or str(exc))]
+        return ({}, {}), [Problem(SourceSpan(path, line),
+                                  f"frontmatter uses the YAML tag {_short_tag(tag)}, which "
+                                  "met2rdf does not run (only plain values are read); frontmatter "
+                                  "ignored")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return ({}, {}), [_invalid_yaml(path, line, reason)]
+    except RecursionError:
+        return ({}, {}), [Problem(SourceSpan(path, 2), "frontmatter is nested too deeply to "
+                                                       "read; ignored")]
+    finally:
+        loader.dispose()
+    problems = [Problem(SourceSpan(path, later + 2),
+                        f"frontmatter key {key!r} appears twice (lines {first + 2} and "
+                        f"{later + 2}); the value at line {later + 2} is used")
+                for key, first, later in loader.duplicates]
+    if data is None:
+        return ({}, {}), problems
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        assert node is not None
+        problems.append(Problem(SourceSpan(path, node.start_mark.line + 2),
+                                f"frontmatter is {kind}, not a mapping of keys to values; "
+                                "ignored"))
+        return ({}, {}), problems
+    assert isinstance(node, yaml.MappingNode)
+    lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
+    return ({str(k): v for k, v in data.items()}, lines), problems
+
+
+def _read_json(lines: list[str], path: str) -> tuple[Meta, list[Problem]]:
+    """Read a JSON object between a ``{`` line and a ``}`` line (python-frontmatter's form)."""
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "}"), None)
+    if end is None:
+        return ({}, {}), []
+    try:
+        data = json.loads("\n".join(lines[:end + 1]))
+    except (ValueError, RecursionError) as exc:
+        return ({}, {}), [Problem(SourceSpan(path, 1),
+                                  "the note starts like JSON frontmatter but it is not valid "
+                                  f"JSON ({str(exc).split(':')[0]}); read as text")]
+    warning = Problem(SourceSpan(path, 1), "JSON frontmatter: read, but Obsidian reads only "
+                                           "YAML between '---' lines")
+    if not isinstance(data, dict):
+        return ({}, {}), []
+    _blank(lines, 0, end + 1)
+    return ({str(k): v for k, v in data.items()}, {}), [warning]
+
+
+def _invalid_yaml(path: str, line: int, reason: str) -> Problem:
+    return Problem(SourceSpan(path, line),
+                   f"frontmatter is not valid YAML ({reason}); fix it to keep aliases and tags")
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _names(meta: Meta, key: str, path: str,
+           problems: list[Problem]) -> list[str]:
+    """Return the aliases (or tags) under ``key``, by the one rule of the README.
+
+    A list of values, or one string split at commas; null or empty is none; ``true`` and
+    ``false`` stay words; ``[[X|Y]]`` gives X; surrounding quotes are trimmed.  A mapping,
+    or a list or mapping inside the list, is reported and left out.
+    """
+    value = meta[0].get(key)
     if value is None:
         return []
-    items = value if isinstance(value, list) else str(value).split(",")
+    line = meta[1].get(key, 1)
+    if isinstance(value, dict):
+        problems.append(Problem(SourceSpan(path, line),
+                                f"frontmatter {key!r} is a mapping, not a list of names; "
+                                "ignored"))
+        return []
+    items = value if isinstance(value, list) else str(_word(value)).split(",")
     out: list[str] = []
     for item in items:
-        if item is None or isinstance(item, (dict, list)):
+        if isinstance(item, (dict, list)):
+            problems.append(Problem(SourceSpan(path, line),
+                                    f"frontmatter {key!r} holds a nested "
+                                    f"{'mapping' if isinstance(item, dict) else 'list'}; "
+                                    "left out"))
             continue
-        text = str(item).strip()
+        if item is None:
+            continue
+        text = str(_word(item)).strip()
         for link in _WIKILINK.finditer(text):
             text = split_link(link.group(2))[0]
         text = text.strip().strip('"').strip()
@@ -147,10 +277,15 @@ def _as_list(value: Any) -> list[str]:
     return out
 
 
-def _tags(value: Any) -> list[str]:
-    """Normalise tags: strip ``#``, split strings on commas and spaces, keep ``a/b`` nesting."""
+def _word(value: Any) -> Any:
+    """``true`` and ``false`` as the user wrote them (YAML made them booleans)."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def _tags(names: list[str]) -> list[str]:
+    """Split tag names at spaces and commas and drop their leading ``#`` (``a/b`` stays)."""
     out: list[str] = []
-    for item in _as_list(value):
+    for item in names:
         out.extend(t.lstrip("#") for t in re.split(r"[\s,]+", item) if t.lstrip("#"))
     return out
 
@@ -223,13 +358,28 @@ class _InlineText:
         return "".join(self.parts)
 
 
+def _budget_problems(tokens: list[Token], env: dict[str, Any], path: str) -> list[Problem]:
+    """Report blocks cut at ``MAX_BLOCK_CHARS`` and nesting markdown-it stopped reading."""
+    problems = [Problem(SourceSpan(path, line + 1),
+                        f"a block of {size:,} characters, over the limit of "
+                        f"{MAX_BLOCK_CHARS:,}; the rest of it is skipped")
+                for line, size in env.get("cut", [])]
+    deep = next((t for t in tokens if t.level >= MAX_NESTING - 1), None)
+    if deep is not None:
+        line = next((t.map[0] for t in reversed(tokens[:tokens.index(deep) + 1]) if t.map), 0)
+        problems.append(Problem(SourceSpan(path, line + 1),
+                                f"lists or block quotes nested more than {MAX_NESTING // 2} "
+                                "levels deep; the note is read only up to here"))
+    return problems
+
+
 def _strip_callout(text: str) -> str:
     match = _CALLOUT.match(text)
     return text[match.end():] if match else text
 
 
-def _prepare(source: SourceNote) -> tuple[list[str], dict[str, Any], list[Problem]]:
-    lines = source.text.split("\n")
+def _prepare(source: SourceNote) -> tuple[list[str], Meta, list[Problem]]:
+    lines = source.text.removeprefix("\ufeff").split("\n")
     meta, problems = _front_matter(lines, source.path)
     body = "\n".join(lines)
     body = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
@@ -239,8 +389,15 @@ def _prepare(source: SourceNote) -> tuple[list[str], dict[str, Any], list[Proble
 
 def parse_note(source: SourceNote) -> Note:
     """Parse a decoded note into blocks, links, aliases and tags, with file line numbers."""
+    if len(source.text) > MAX_NOTE_BYTES // 4 and (
+            len(source.text.encode("utf-8", "surrogatepass")) > MAX_NOTE_BYTES):
+        return Note(path=source.path, title=source.title, aliases=(), tags=(), links=(),
+                    blocks=(), problems=(too_large(source.path, len(source.text.encode(
+                        "utf-8", "surrogatepass"))),))
     lines, meta, problems = _prepare(source)
-    tokens = _MD.parse("\n".join(lines))
+    env: dict[str, Any] = {}
+    tokens = _MD.parse("\n".join(lines), env)
+    problems.extend(_budget_problems(tokens, env, source.path))
     blocks: list[Block] = []
     links: list[WikiLink] = []
     stack: list[int | None] = []  # enclosing list items (block index or None until filled)
@@ -329,11 +486,13 @@ def parse_note(source: SourceNote) -> Note:
             in_table = False
         i += 1
 
-    aliases = _as_list(meta.get("aliases")) + _as_list(meta.get("alias"))
-    title_meta = meta.get("title")
+    aliases = _names(meta, "aliases", source.path, problems) + _names(meta, "alias",
+                                                                        source.path, problems)
+    title_meta = meta[0].get("title")
     if isinstance(title_meta, str) and title_meta.strip() and title_meta.strip() != source.title:
         aliases.append(title_meta.strip())
-    tags = _tags(meta.get("tags")) + _tags(meta.get("tag")) + inline_tags
+    tags = _tags(_names(meta, "tags", source.path, problems)
+                 + _names(meta, "tag", source.path, problems)) + inline_tags
     return Note(path=source.path, title=source.title, aliases=_unique(aliases),
                 tags=_unique(tags), links=tuple(links), blocks=tuple(blocks),
                 problems=tuple(problems))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -10,6 +12,8 @@ from pathlib import Path, PurePosixPath
 from .model import Problem, SourceNote, SourceSpan
 
 NOTE_SUFFIX = ".md"
+_RELATIVE = re.compile(r"^(?:\.{0,2}/)+")
+MAX_NOTE_BYTES = 1 << 20  # a larger note is refused (parse time grows with size)
 
 
 def find_note_files(root: Path) -> tuple[Path, list[Path]]:
@@ -18,30 +22,44 @@ def find_note_files(root: Path) -> tuple[Path, list[Path]]:
     ``root`` is a vault folder (every ``*.md`` below it, skipping dot-folders such as
     ``.obsidian/`` and ``.trash/``) or a single note, whose folder becomes the root.
     Symbolic links to folders are not followed, so link loops and links out of the
-    vault cannot be walked into.
+    vault cannot be walked into; a linked note counts only when it lies inside the vault,
+    and anything but a regular file (a pipe, a device, a broken or looping link) is passed
+    over.
     """
     if root.is_file():
         return root.parent, [root]
     files: list[Path] = []
+    real_root = root.resolve()
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
             if name.startswith(".") or not name.lower().endswith(NOTE_SUFFIX):
                 continue
-            if path.is_symlink() and not _inside(path.resolve(), root.resolve()):
-                continue
-            files.append(path)
+            if _regular_file_inside(path, real_root):
+                files.append(path)
     files.sort(key=lambda p: p.relative_to(root).as_posix())
     return root, files
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _regular_file_inside(path: Path, real_root: Path) -> bool:
+    """Whether ``path`` is a regular file, or a link to one inside the vault."""
+    try:
+        if not path.is_symlink():
+            return stat.S_ISREG(path.lstat().st_mode)
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # gone, no permission, or a link loop (RuntimeError)
+        return False
+    return real_root in target.parents and target.is_file()
 
 
 def decode_note(data: bytes, rel: str) -> SourceNote | Problem:
     """Decode a note's bytes (UTF-8, optional BOM, any newline style) or explain why not."""
+    if len(data) > MAX_NOTE_BYTES:
+        return too_large(rel, len(data))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(SourceSpan(rel, 1), "not UTF-8 at byte 0 (a UTF-16 byte order mark); "
+                                           "re-save the note as UTF-8, skipped")
     if b"\x00" in data:
         offset = data.index(b"\x00")
         return Problem(SourceSpan(rel, data.count(b"\n", 0, offset) + 1),
@@ -58,12 +76,25 @@ def decode_note(data: bytes, rel: str) -> SourceNote | Problem:
     return SourceNote(path=rel, title=title, text=text)
 
 
+def too_large(rel: str, size: int) -> Problem:
+    """Return the problem of a note over the size limit."""
+    return Problem(SourceSpan(rel, 1), f"{size:,} bytes, over the limit of {MAX_NOTE_BYTES:,} "
+                                       "bytes for one note; split it, skipped")
+
+
 def read_vault(root: Path) -> Iterator[SourceNote | Problem]:
-    """Yield every note of the vault at ``root`` (or a problem for a note that cannot be read)."""
+    """Yield every note of the vault at ``root`` (or a problem for a note that cannot be read).
+
+    A note over ``MAX_NOTE_BYTES`` is refused before it is read.
+    """
     base, files = find_note_files(root)
     for path in files:
         rel = path.relative_to(base).as_posix()
         try:
+            size = path.stat().st_size
+            if size > MAX_NOTE_BYTES:
+                yield too_large(rel, size)
+                continue
             data = path.read_bytes()
         except OSError as exc:
             yield Problem(SourceSpan(rel, 1), f"cannot read: {exc.strerror}; skipped")
@@ -79,30 +110,54 @@ def link_key(name: str) -> str:
 class LinkResolver:
     """Resolve wikilink targets to note paths the way Obsidian does.
 
-    ``[[N]]``, ``[[N.md]]`` and ``[[folder/N]]`` all work; case is ignored.  A bare name
-    shared by several notes resolves to the one with the shortest path, then the first
-    in path order (deterministic); ``ambiguous`` lists such names.
+    A target is matched without case (Unicode NFC, casefolded), a trailing ``.md`` and
+    leading ``/``, ``./`` or ``../`` dropped: first as a vault path (``[[F/N]]`` is
+    ``F/N.md``), then as the end of paths (``[[N]]`` and ``[[F/N]]`` also match
+    ``G/F/N.md``).  When several notes match, the one with the fewest folders wins, then
+    the first in path order; ``ambiguities`` reports such links.  Headings, block ids and
+    shown text (``#H``, ``#^id``, ``|A``) are split off before (see ``parse.split_link``).
     """
 
     def __init__(self, paths: Iterable[str]) -> None:
         self._by_path: dict[str, str] = {}
         self._by_name: dict[str, list[str]] = {}
         for path in sorted(paths):
-            stem = path[: -len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX) else path
-            self._by_path.setdefault(link_key(stem), path)
-            self._by_name.setdefault(link_key(PurePosixPath(stem).name), []).append(path)
+            key = link_key(path[:-len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX)
+                           else path)
+            self._by_path.setdefault(key, path)
+            self._by_name.setdefault(PurePosixPath(key).name, []).append(path)
         for names in self._by_name.values():
             names.sort(key=lambda p: (p.count("/"), p))
         self.ambiguous = {k: tuple(v) for k, v in self._by_name.items() if len(v) > 1}
 
+    def candidates(self, target: str) -> tuple[str, ...]:
+        """Return every note path a link target matches, the one it resolves to first."""
+        key = _RELATIVE.sub("", link_key(target).removesuffix(NOTE_SUFFIX))
+        if key in self._by_path:
+            return (self._by_path[key],)
+        name = PurePosixPath(key).name if key else ""
+        found = self._by_name.get(name, [])
+        if "/" in key:
+            found = [p for p in found if link_key(p).removesuffix(NOTE_SUFFIX)
+                     .endswith("/" + key)]
+        return tuple(found)
+
     def resolve(self, target: str) -> str | None:
         """Return the vault path a link target points to, or None when unresolved."""
-        key = link_key(target)
-        key = key.removesuffix(NOTE_SUFFIX)
-        key = key.lstrip("/")
-        if key in self._by_path:
-            return self._by_path[key]
-        candidates = self._by_name.get(PurePosixPath(key).name) if "/" not in key else None
-        if candidates:
-            return candidates[0]
-        return None
+        found = self.candidates(target)
+        return found[0] if found else None
+
+    def ambiguities(self, targets: Iterable[str]) -> list[Problem]:
+        """Return a warning at each note that links to a shared name cannot reach.
+
+        One per note passed over (at its line 1), for the targets that match several notes.
+        """
+        passed_over: dict[str, tuple[str, str]] = {}
+        for target in sorted(set(targets)):
+            found = self.candidates(target)
+            for path in found[1:]:
+                passed_over.setdefault(path, (target, found[0]))
+        return [Problem(SourceSpan(path, 1), f"[[{target}]] matches this note and "
+                                             f"{chosen}, and links to {chosen}; write "
+                                             "the folder in links to choose")
+                for path, (target, chosen) in sorted(passed_over.items())]
