@@ -10,7 +10,8 @@
     ├── GoldError(ValueError)         an evaluation gold or entities file is malformed
     ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
-    └── StoreError                    a store or server cannot be used (in use, missing)
+    ├── StoreError                    a store or server cannot be used (in use, missing)
+    └── OutputError                   an output file cannot be written (disk full, no permission)
 """
 
 from __future__ import annotations
@@ -54,3 +55,7 @@ class UnknownConceptError(Met2RdfError, ValueError):
 
 class StoreError(Met2RdfError):
     """A store cannot be opened or served (missing, in use by another process)."""
+
+
+class OutputError(Met2RdfError):
+    """An output file cannot be written; the previous file is kept."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import glob
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .build import NamedGraph
+from .errors import OutputError
 from .graph import PREFIXES, sort_key
 
 DATASET_FORMATS = ("nquads", "trig")
@@ -39,21 +40,90 @@ def to_dataset(graphs: Sequence[NamedGraph], fmt: str) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` through a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write bytes to ``path`` whole or not at all: the old file stays until the new one is
+    complete.
+
+    The bytes go to a temporary file beside it (``.NAME.PID.RANDOM.tmp``), synced, then
+    renamed over it.  A failure (disk full, no permission, an interrupt) removes the
+    temporary file and keeps the old one, raising :class:`OutputError` for an OS error; the
+    temporary file of a process killed outright is removed by the next write of ``path``.
+    """
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path)
+        tmp = _write_named(path, data)
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        _sync_folder(path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}; the previous file "
+                          "is kept") from exc
+
+
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+def _write_named(path: Path, data: bytes) -> Path:
+    tmp = _temporary_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        _write_all(fd, data)
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
         raise
+    os.close(fd)
+    return tmp
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (where folders can be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files of ``path`` left by processes that no longer run."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            _unlink(tmp)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def write_turtle(path: Path, triples: Iterable[ox.Triple]) -> None:
