@@ -44,6 +44,20 @@ def met2rdf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
                           text=True, check=False, timeout=timeout)
 
 
+@contextmanager
+def held_store(location: Path) -> Iterator[None]:
+    """Hold the store at ``location`` open in another process until the block ends."""
+    hold = ("import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(location)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        yield
+    finally:
+        holder.communicate("", timeout=10)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from stores import EXAMPLE_VAULT, build, met2rdf
+from stores import EXAMPLE_VAULT, build, held_store, met2rdf
 
 from met2rdf.build import VOCABULARY_GRAPH
 from met2rdf.iris import note_iri
@@ -86,12 +84,7 @@ def test_locked_store_fails_fast_with_a_clear_message(tmp_path: Path):
     """While another process holds the store, query and build fail at once and say why."""
     store_dir = tmp_path / "store"
     assert met2rdf("build", str(EXAMPLE_VAULT), "--out", str(tmp_path), "-q").returncode == 0
-    hold = ("import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); "
-            "print('open', flush=True); sys.stdin.read()")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(store_dir)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+    with held_store(store_dir):
         started = time.monotonic()
         run = met2rdf("query", "ASK {}", "--store", str(store_dir), timeout=30)
         assert run.returncode == 1
@@ -99,8 +92,6 @@ def test_locked_store_fails_fast_with_a_clear_message(tmp_path: Path):
         run = met2rdf("build", str(EXAMPLE_VAULT), "--out", str(tmp_path), timeout=30)
         assert run.returncode == 1 and "in use by another process" in run.stderr
         assert time.monotonic() - started < 20
-    finally:
-        holder.communicate("", timeout=10)
 
 
 def test_query_on_a_missing_store_says_how_to_make_one(tmp_path: Path):

@@ -32,6 +32,7 @@ from .iris import BASE
 MANIFEST_GRAPH = BASE + "graph/manifest"
 _HAS_PART = "http://purl.org/dc/terms/hasPart"
 _TRANSIENT = {408, 429, 500, 502, 503, 504}
+_IDEMPOTENT = {"GET", "PUT", "DELETE"}  # the only requests tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class GraphStore:
 
     def get(self, graph: str) -> list[ox.Triple]:
         """Return the triples of a graph (none when the server does not have it)."""
-        data = self._send("GET", graph, None, missing_ok=True)
+        data = self._retry("GET", graph, None)
         return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data else []
 
     def put(self, graph: str, triples: Iterable[ox.Triple]) -> None:
@@ -111,14 +112,15 @@ class GraphStore:
         """Delete a graph (already gone counts as done)."""
         self._retry("DELETE", graph, None)
 
-    def _retry(self, method: str, graph: str, body: bytes | None) -> None:
+    def _retry(self, method: str, graph: str, body: bytes | None) -> bytes:
+        """Send a request; an idempotent one is tried again, a bounded number of times,
+        after a timeout, a refused connection or HTTP 408, 429 or 5xx."""
         attempt = 1
         while True:
             try:
-                self._send(method, graph, body, missing_ok=method == "DELETE")
-                return
+                return self._send(method, graph, body, missing_ok=method in ("GET", "DELETE"))
             except _TransferError as exc:
-                if not exc.transient or attempt > self.retries:
+                if not exc.transient or method not in _IDEMPOTENT or attempt > self.retries:
                     raise _TransferError(f"{exc} (after {attempt} attempt(s))", exc.transient,
                                          exc.reachable) from exc
             time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -144,6 +146,9 @@ class GraphStore:
                                 transient=exc.code in _TRANSIENT) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                raise _TransferError(f"no answer from {self.endpoint} within {self.timeout:g} s",
+                                     transient=True, reachable=False) from exc
             raise _TransferError(f"cannot reach {self.endpoint}: {reason}", transient=True,
                                 reachable=False) from exc
 

@@ -6,7 +6,7 @@ named by the note's IRI, plus the vocabulary graph.  Queries read the union of a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -49,20 +49,36 @@ def replace_graphs(store: ox.Store, graphs: Iterable[NamedGraph]) -> None:
 
 
 def load_file(store: ox.Store, path: Path, graph: str | None = None) -> None:
-    """Load one RDF file (format from its extension) into the store, all or nothing.
+    """Load one RDF file (format from its extension) into the store, all or nothing."""
+    load_files(store, [path], graph)
 
-    Triples go to the named graph ``graph`` if given, else to the default graph; quads keep
-    their graphs.
+
+def load_files(store: ox.Store, paths: Sequence[Path], graph: str | None = None) -> int:
+    """Load RDF files (format from each extension) into the store in one transaction.
+
+    Every file is parsed before anything is written, so a file that does not parse leaves
+    the store as it was.  Triples go to the named graph ``graph`` if given, else to the
+    default graph; quads keep their graphs.  Returns the number of quads read.
     """
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-    if fmt is None:
-        raise RdfInputError(f"{path}: cannot tell the RDF format from the extension "
-                            f"(expected one of {RDF_EXTENSIONS})")
-    target = ox.NamedNode(graph) if graph else None
-    try:
-        store.load(path=str(path), format=fmt, to_graph=target)
-    except SyntaxError as exc:
-        raise RdfInputError(f"{path}:{exc.lineno}:{exc.offset}: {_reason(exc)}") from exc
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    quads: list[ox.Quad] = []
+    for path in paths:
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        if fmt is None:
+            raise RdfInputError(f"{path}: cannot tell the RDF format from the extension "
+                                f"(expected one of {RDF_EXTENSIONS})")
+        try:
+            for quad in ox.parse(path=str(path), format=fmt):
+                if isinstance(quad.graph_name, ox.DefaultGraph) and graph:
+                    quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
+                quads.append(quad)
+        except SyntaxError as exc:
+            raise RdfInputError(f"{path}:{exc.lineno}:{exc.offset}: {_reason(exc)}") from exc
+        except OSError as exc:
+            raise RdfInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    store.extend(quads)
+    store.flush()
+    return len(quads)
 
 
 def read_rdf(path: Path) -> ox.Store:
