@@ -21,7 +21,7 @@ from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, load_file, open_store, read_rdf, replace_graphs
+from .store import DEFAULT_STORE, load_files, open_store, read_rdf, replace_graphs
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
@@ -112,8 +112,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         _err(f"met2rdf: {missing[0]}: no such file")
         return EXIT_USAGE
     store = open_store(args.store, create=True)
-    for path in args.files:
-        load_file(store, path, args.graph)
+    load_files(store, args.files, args.graph)
     print(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
     return EXIT_OK
 
@@ -193,12 +192,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         with serve_store(args.store, args.host, args.port, args.timeout) as server:
             print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
-                  f"a snapshot of {args.store}; Ctrl-C stops it)", flush=True)
+                  f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
+                  "Ctrl-C stops it)", flush=True)
             server.wait()
     except KeyboardInterrupt:
         _err("met2rdf: server stopped")
         return EXIT_OK
-    _err(f"met2rdf: the server exited with code {server.returncode}")
+    _err("met2rdf: the server stopped")
     return EXIT_DATA
 
 
