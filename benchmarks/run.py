@@ -1,0 +1,173 @@
+"""Benchmark met2rdf on synthetic vaults and print a table of figures.
+
+For each vault size: the same-run baseline (markdown-it-py alone parsing the same files in
+one process), a clean full build (survey, extract + validate, write Turtle, load the
+store) with notes/s, MB/s and peak RSS, rebuilds after editing, deleting and renaming one
+note, and the latency of every canned question on the built store.
+
+    python benchmarks/run.py --notes 1000 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _rss_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, workers
+
+
+def child_build(vault: Path, out: Path) -> None:
+    """Build like `met2rdf build` does, timing each stage; print JSON (run in a child)."""
+    from met2rdf.build import build_vault
+    from met2rdf.store import open_store, replace_graphs
+    from met2rdf.vocab import load_vocabulary
+    from met2rdf.write import write_atomic
+
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        marks[stage] = time.perf_counter()
+
+    vocab = load_vocabulary([])
+    loaded = time.perf_counter()
+    result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress)
+    built = time.perf_counter()
+    assert result.report is not None and result.report.conforms, result.report
+    write_atomic(out / "graph.ttl", result.turtle())
+    written = time.perf_counter()
+    store = open_store(out / "store", create=True)
+    replace_graphs(store, result.graphs)
+    stored = time.perf_counter()
+    survey_end = marks.get("survey", loaded)
+    own, workers = _rss_mb()
+    print(json.dumps({
+        "vocabulary": loaded - started,
+        "survey": survey_end - loaded,
+        "extract+validate": built - survey_end,
+        "write turtle": written - built,
+        "load store": stored - written,
+        "total": stored - started,
+        "notes": len(result.notes), "reused": result.reused,
+        "facts": len(result.facts), "triples": result.statements(),
+        "rss_main_mb": own, "rss_worker_mb": workers,
+    }))
+
+
+def run_child(vault: Path, out: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", str(vault), str(out)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def baseline(files: list[Path]) -> float:
+    """Seconds for markdown-it-py alone to parse the files in one process."""
+    from markdown_it import MarkdownIt
+
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    md = MarkdownIt("commonmark").enable("table")
+    started = time.perf_counter()
+    for text in texts:
+        md.parse(text)
+    return time.perf_counter() - started
+
+
+def ask_latency(store_dir: Path) -> dict[str, float]:
+    """Median of 5 runs of each canned question, in milliseconds."""
+    from met2rdf.ask import ask, load_questions
+    from met2rdf.store import open_store
+
+    args = {"CancerType": "breast cancer", "Metastasis": "bone metastasis",
+            "AnatomicalSite": "liver", "Symptom": "jaundice",
+            "DiagnosticModality": "CT", "Treatment": "chemotherapy", "SpreadRoute": "lymphatic"}
+    store = open_store(store_dir)
+    out = {}
+    for name, question in load_questions().items():
+        values = [args[p.types[0]] for p in question.params]
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            answer = ask(store, question, values)
+            rows = list(answer.results.rows) if hasattr(answer.results, "rows") else None
+            runs.append((time.perf_counter() - started) * 1000)
+            del rows
+        out[name] = statistics.median(runs)
+    return out
+
+
+def bench(size: int, root: Path) -> list[str]:
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    vault, out = root / f"vault{size}", root / f"out{size}"
+    files = generate(vault, size, seed=7)
+    megabytes = sum(f.stat().st_size for f in files) / 1e6
+    base = baseline(files)
+    full = run_child(vault, out)
+    rows = [f"### {size:,} notes ({megabytes:.1f} MB)", "",
+            "| figure | value | vs. baseline |", "| --- | --- | --- |",
+            f"| baseline: markdown-it-py alone, one process | {base:.2f} s "
+            f"({size / base:,.0f} notes/s, {megabytes / base:.1f} MB/s) | 1.00× |"]
+    for stage in ("vocabulary", "survey", "extract+validate", "write turtle", "load store"):
+        rows.append(f"| full build: {stage} | {full[stage]:.2f} s | |")
+    rows.append(f"| **full build, total** | **{full['total']:.2f} s** ({size / full['total']:,.0f}"
+                f" notes/s, {megabytes / full['total']:.1f} MB/s) | "
+                f"**{full['total'] / base:.2f}×** |")
+    rows.append(f"| facts / triples | {full['facts']:,} / {full['triples']:,} | |")
+    rows.append(f"| peak RSS: main process / largest worker | {full['rss_main_mb']:.0f} MB / "
+                f"{full['rss_worker_mb']:.0f} MB | |")
+    edited = files[size // 2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n- It often spreads to the skin.\n",
+                      encoding="utf-8")
+    edit = run_child(vault, out)
+    files[1].unlink()
+    delete = run_child(vault, out)
+    files[2].rename(files[2].with_name("renamed note.md"))
+    rename = run_child(vault, out)
+    for label, run in (("edit", edit), ("delete", delete), ("rename", rename)):
+        rows.append(f"| rebuild after one {label} ({run['reused']:,} notes reused) | "
+                    f"{run['total']:.2f} s (build {run['survey'] + run['extract+validate']:.2f} s"
+                    f", write {run['write turtle']:.2f} s, store {run['load store']:.2f} s) | |")
+    latency = ask_latency(out / "store")
+    rows.append(f"| `ask` on {full['triples']:,} triples, median of 5: "
+                + ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(latency.items()))
+                + f" | max {max(latency.values()):.0f} ms | |")
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child_build(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="met2rdf-bench-"))
+    try:
+        print(f"machine: {platform.machine()}, {platform.python_implementation()} "
+              f"{platform.python_version()}, {len(__import__('os').sched_getaffinity(0))} cores")
+        for size in args.notes:
+            print("\n".join(["", *bench(size, root)]), flush=True)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
