@@ -30,7 +30,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .extract import extract_facts, find_topic
-from .graph import PREFIXES, concept_closure, concept_triples, note_triples, ontology_triples
+from .graph import (
+    PREFIXES,
+    concept_closure,
+    concept_triples,
+    note_triples,
+    ontology_triples,
+    sort_key,
+)
 from .iris import BASE, note_iri
 from .model import Concept, Fact, Note, Problem, SourceNote
 from .parse import parse_note
@@ -125,8 +132,7 @@ def _prefix_lines() -> bytes:
 
 def _turtle_chunk(triples: Iterable[ox.Triple]) -> bytes:
     """Turtle of some triples without the prefix lines (sorted, so deterministic)."""
-    unique = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate),
-                                                 str(t.object)))
+    unique = sorted(set(triples), key=sort_key)
     data = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
     return b"".join(line + b"\n" for line in data.split(b"\n")
                     if line and not line.startswith(b"@prefix "))
@@ -213,15 +219,16 @@ def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
     return out
 
 
-def _extract(jobs: Sequence[tuple[Note | SourceNote, tuple[tuple[str, str | None], ...]]],
+def _extract(jobs: Sequence[tuple[Note | SourceNote, tuple[tuple[str, str | None], ...],
+                                  str | None]],
              validate: bool) -> list[NoteOutput]:
     vocab, link_topics = _WORKER["vocab"], _WORKER["links"]
     assert isinstance(vocab, Vocabulary) and isinstance(link_topics, Mapping)
     outputs: list[NoteOutput] = []
-    for item, links in jobs:
+    for item, links, topic_iri in jobs:
         note = item if isinstance(item, Note) else parse_note(item)
         facts = extract_facts(note, vocab, link_topics)
-        topic = find_topic(note, vocab)
+        topic = vocab.concepts[topic_iri] if topic_iri else None  # found by the survey
         triples = list(note_triples(note, facts, topic, links))
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
@@ -331,7 +338,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
         if isinstance(hit, NoteOutput):
             outputs[note.path] = hit
         else:
-            work.append((parsed.get(note.path, note), links))
+            work.append((parsed.get(note.path, note), links, survey.topic))
     for output in _run(_extract, list(_batches(work)), jobs, (vocab, link_topics), progress,
                        "extract", len(work), (validate,)):
         outputs[output.path] = output

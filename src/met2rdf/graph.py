@@ -9,6 +9,7 @@ the sentence (``met:quote``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -136,11 +137,12 @@ def concept_triples(concepts: Iterable[Concept]) -> Iterator[ox.Triple]:
                             ox.Literal("true", datatype=_n(XSD + "boolean")))
 
 
-def ontology_triples() -> list[ox.Triple]:
-    """Return the met2rdf ontology shipped with the package."""
+@lru_cache(maxsize=1)
+def ontology_triples() -> tuple[ox.Triple, ...]:
+    """Return the met2rdf ontology shipped with the package (parsed once per process)."""
     from .vocab import package_data
 
-    return list(ox.parse(package_data("ontology.ttl"), format=ox.RdfFormat.TURTLE))
+    return tuple(ox.parse(package_data("ontology.ttl"), format=ox.RdfFormat.TURTLE))
 
 
 def sort_key(t: ox.Triple) -> tuple[str, str, str]:
