@@ -34,9 +34,9 @@ def _rss_mb() -> tuple[float, float]:
 def child_build(vault: Path, out: Path) -> None:
     """Build like `met2rdf build` does, timing each stage; print JSON (run in a child)."""
     from met2rdf.build import build_vault
-    from met2rdf.store import open_store, replace_graphs
+    from met2rdf.store import open_store, sync_store
     from met2rdf.vocab import load_vocabulary
-    from met2rdf.write import write_atomic
+    from met2rdf.write import write_graph
 
     marks: dict[str, float] = {}
     started = time.perf_counter()
@@ -49,10 +49,10 @@ def child_build(vault: Path, out: Path) -> None:
     result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress)
     built = time.perf_counter()
     assert result.report is not None and result.report.conforms, result.report
-    write_atomic(out / "graph.ttl", result.turtle())
+    write_graph(out / "graph.ttl", result)
     written = time.perf_counter()
     store = open_store(out / "store", create=True)
-    replace_graphs(store, result.graphs)
+    sync_store(store, result.chunks())
     stored = time.perf_counter()
     survey_end = marks.get("survey", loaded)
     own, workers = _rss_mb()
@@ -63,8 +63,8 @@ def child_build(vault: Path, out: Path) -> None:
         "write turtle": written - built,
         "load store": stored - written,
         "total": stored - started,
-        "notes": len(result.notes), "reused": result.reused,
-        "facts": len(result.facts), "triples": result.statements(),
+        "notes": len(result.entries), "reused": result.reused,
+        "facts": result.fact_count, "triples": result.statements(),
         "rss_main_mb": own, "rss_worker_mb": workers,
     }))
 

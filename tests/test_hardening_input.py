@@ -301,5 +301,5 @@ def test_any_note_builds_and_re_parses(text: str, path: str):
         except Met2RdfError:
             continue
         turtle = result.turtle()
-        parsed = set(ox.parse(turtle, format=ox.RdfFormat.TURTLE))
+        parsed = {q.triple for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)}
         assert parsed == set(result.triples)

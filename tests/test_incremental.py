@@ -5,10 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+import met2rdf.store as store_module
 from met2rdf.build import build_vault
+from met2rdf.store import BUILD_GRAPH, BULK, replace_graphs, sync_store
 from met2rdf.vocab import load_vocabulary
+from met2rdf.write import write_graph
 
 NOTES = {
     "Breast cancer.md": "---\naliases: [BrCa-notes]\n---\n## Spread\n- bones, [[Liver]] and lungs\n",
@@ -90,3 +94,64 @@ def test_a_broken_cache_entry_is_rebuilt(vault: Path, tmp_path: Path):
             entry.write_bytes(entry.read_bytes()[:10])
     again, reused = turtle(vault, cache)
     assert again == first and reused == 0
+
+
+def quads(store: ox.Store) -> set[str]:
+    """The store's quads outside the build's own bookkeeping graph."""
+    return {str(q) for q in store if q.graph_name != ox.NamedNode(BUILD_GRAPH)}
+
+
+def clean_store(vault: Path) -> set[str]:
+    store = ox.Store()
+    replace_graphs(store, build_vault(vault, load_vocabulary([]), jobs=1).graphs)
+    return quads(store)
+
+
+@pytest.mark.parametrize("bulk", [BULK, 1], ids=["transaction", "bulk loader"])
+def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: int,
+                                            monkeypatch: pytest.MonkeyPatch):
+    """The store is updated graph by graph and ends equal to a clean load after each change;
+    graphs and default-graph triples that no build made are dropped."""
+    monkeypatch.setattr(store_module, "BULK", bulk)
+    cache, store = tmp_path / "cache", ox.Store()
+
+    def sync() -> int:
+        return sync_store(store, build_vault(vault, load_vocabulary([]), cache_dir=cache,
+                                             jobs=1).chunks())
+
+    assert sync() == len(NOTES) + 1
+    assert sync() == 0 and quads(store) == clean_store(vault)
+    (vault / "misc.md").write_text("- BrCa-notes may cause jaundice and fatigue.\n")
+    assert 1 <= sync() <= 2 and quads(store) == clean_store(vault)
+    (vault / "Liver.md").unlink()
+    shutil.move(vault / "cards" / "Bone mets.md", vault / "Bone mets.md")
+    sync()
+    assert quads(store) == clean_store(vault)
+    stray = ox.NamedNode("http://example.org/s")
+    store.add(ox.Quad(stray, stray, stray))
+    store.add(ox.Quad(stray, stray, stray, ox.NamedNode("http://example.org/g")))
+    assert sync() == 0 and quads(store) == clean_store(vault)
+
+
+def test_graph_file_copies_unchanged_chunks_and_survives_hand_edits(vault: Path,
+                                                                    tmp_path: Path):
+    """write_graph gives result.turtle()'s bytes whether chunks are copied from the previous
+    file or not, and ignores a previous file someone changed."""
+    cache, out = tmp_path / "cache", tmp_path / "graph.ttl"
+
+    def write() -> bytes:
+        result = build_vault(vault, load_vocabulary([]), cache_dir=cache, jobs=1)
+        write_graph(out, result)
+        return result.turtle()
+
+    first = write()
+    assert out.read_bytes() == first
+    (vault / "Liver.md").write_text("# Liver\nThe [[Breast cancer]] rarely spreads to skin.\n")
+    expected = write()
+    assert out.read_bytes() == expected == turtle(vault, None)[0]
+    (vault / "misc.md").unlink()
+    with out.open("r+b") as f:  # a hand edit of the same size: the layout no longer holds
+        f.seek(200)
+        f.write(b"#")
+    expected = write()
+    assert out.read_bytes() == expected == turtle(vault, None)[0]

@@ -10,6 +10,7 @@ from stores import EXAMPLE_VAULT, build, held_store, met2rdf
 
 from met2rdf.build import VOCABULARY_GRAPH
 from met2rdf.iris import note_iri
+from met2rdf.store import BUILD_GRAPH
 
 
 def test_build_loads_named_graphs_into_the_store(tmp_path: Path):
@@ -19,11 +20,14 @@ def test_build_loads_named_graphs_into_the_store(tmp_path: Path):
     assert f"and {tmp_path / 'store'}" in run.stdout
     store = ox.Store.read_only(str(tmp_path / "store"))
     graphs = {g.value for g in store.named_graphs()}
-    assert graphs == {note_iri("Mets.md"), VOCABULARY_GRAPH}
+    assert graphs == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH}
     expected = {(str(t), g.iri) for g in build(EXAMPLE_VAULT).graphs for t in set(g.triples)}
     got = {(str(ox.Triple(q.subject, q.predicate, q.object)), q.graph_name.value)
-           for q in store}
+           for q in store if q.graph_name.value != BUILD_GRAPH}
     assert got == expected
+    keys = {q.subject.value for q in store.quads_for_pattern(None, None, None,
+                                                             ox.NamedNode(BUILD_GRAPH))}
+    assert keys == {note_iri("Mets.md"), VOCABULARY_GRAPH}
 
 
 def test_build_again_replaces_the_store(tmp_path: Path):
@@ -37,7 +41,8 @@ def test_build_again_replaces_the_store(tmp_path: Path):
     (vault / "b.md").unlink()
     assert met2rdf("build", str(vault), "--out", str(out)).returncode == 0
     store = ox.Store.read_only(str(out / "store"))
-    assert {g.value for g in store.named_graphs()} == {note_iri("a.md"), VOCABULARY_GRAPH}
+    assert {g.value for g in store.named_graphs()} == {note_iri("a.md"), VOCABULARY_GRAPH,
+                                                       BUILD_GRAPH}
 
 
 def test_no_store_skips_it(tmp_path: Path):

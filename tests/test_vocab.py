@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import defaultdict
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SKOS
+
+from met2rdf.iris import CONCEPT_BASE as CONCEPT
+from met2rdf.vocab import Vocabulary, default_vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 VOCAB = Path(__file__).parents[1] / "src/met2rdf/data/vocab.ttl"
@@ -210,3 +214,23 @@ def test_id_prefix_matches_type():
             if prefix != "NCIT" and prefix != EXPECTED_PREFIX.get(kind):
                 problems.append(f"{concept}: {prefix} id on a {kind.split('#')[1]}")
     assert not problems, "\n".join(problems)
+
+
+def test_with_labels_equals_a_vocabulary_built_afresh():
+    """Adding labels re-indexes only the changed concepts, with the result of a fresh build
+    (new names, a name shared by two concepts, an acronym, a known label repeated)."""
+    vocab = default_vocabulary()
+    extra = {CONCEPT + "breast-cancer": ["BrCa notes", "Mammary cancer notes", "MCN"],
+             CONCEPT + "liver": ["hepar", "BrCa notes"], CONCEPT + "bone": ["bone", "os"]}
+    added = vocab.with_labels(extra)
+    concepts = dict(vocab.concepts)
+    for iri, labels in extra.items():
+        concept = concepts[iri]
+        concepts[iri] = replace(concept, labels=concept.labels + tuple(
+            lab for lab in labels if lab not in concept.labels))
+    fresh = Vocabulary(concepts.values())
+    assert added.concepts == fresh.concepts
+    assert added._index == fresh._index and added._max == fresh._max
+    assert (added.metastasis_of, added.cancer_of) == (fresh.metastasis_of, fresh.cancer_of)
+    assert added.lookup("brca notes").iri == CONCEPT + "breast-cancer"
+    assert vocab.lookup("hepar") is None  # the original is unchanged

@@ -22,13 +22,14 @@ import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import OutputError
 from .extract import extract_facts, find_topic
 from .graph import (
     PREFIXES,
@@ -43,7 +44,7 @@ from .model import Concept, Fact, Note, Problem, SourceNote
 from .parse import parse_note
 from .validate import ValidationReport, ValidationResult, validate_triples
 from .vault import LinkResolver, link_key, read_vault
-from .vocab import Vocabulary, package_data
+from .vocab import Vocabulary, fold_word, normalize_label, package_data, tokenize
 
 VOCABULARY_GRAPH = BASE + "graph/vocabulary"
 BATCH = 64  # notes per worker task
@@ -68,40 +69,86 @@ class Survey:
     targets: tuple[str, ...]  # wikilink targets
     topic: str | None  # IRI of the concept the note is about
     problems: tuple[Problem, ...]
+    new_names: tuple[str, ...] = ()  # its title and aliases the vocabulary does not know
 
 
 @dataclass(frozen=True, slots=True)
 class NoteOutput:
-    """One note's share of the build: facts, its named graph (N-Triples), Turtle chunk."""
+    """One note's share of the build: its facts and its named graph as a Turtle chunk."""
 
     path: str
     facts: tuple[Fact, ...]
     used: tuple[str, ...]  # concept IRIs the graph names
-    ntriples: bytes
-    turtle: bytes
+    turtle: bytes  # the note's graph: sorted, unique triples, Turtle without prefix lines
+    statements: int  # the number of triples in it
+    labels: tuple[str, ...] = ()  # the vault names its text could contain (see note_labels)
     results: tuple[ValidationResult, ...] = ()
 
     @property
     def graph(self) -> NamedGraph:
         """The note's named graph."""
-        return NamedGraph(note_iri(self.path), tuple(
-            ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES)))
+        return NamedGraph(note_iri(self.path), parse_chunk(self.turtle))
 
 
 @dataclass(frozen=True, slots=True)
-class BuildResult:
-    """Everything a build produced."""
+class NoteEntry:
+    """What the build index keeps of a note between builds: enough to reuse it unread."""
 
-    notes: tuple[NoteOutput, ...]
+    path: str
+    text: str  # digest of the note's path and text
+    survey: Survey
+    key: str  # cache key of its NoteOutput
+    labels: tuple[str, ...]
+    facts: int
+    statements: int
+    used: tuple[str, ...]
+    results: tuple[ValidationResult, ...]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Everything a build produced.
+
+    The notes' outputs are read on demand: a rebuild that reuses most notes never loads
+    their chunks (``write_graph`` copies them from the previous graph.ttl and the store
+    keeps their graphs).
+    """
+
+    entries: tuple[NoteEntry, ...]
     vocabulary: tuple[ox.Triple, ...]
     problems: tuple[Problem, ...]
     report: ValidationReport | None
     reused: int = 0  # notes whose results came from the cache
+    fresh: Mapping[str, NoteOutput] = field(default_factory=dict)  # path -> output
+    cache: Cache | None = None
+    vocabulary_turtle: bytes = b""
+    cache_dir: Path | None = None
+
+    def output(self, entry: NoteEntry) -> NoteOutput:
+        """The full output of one note (from this build, else from the cache)."""
+        found = self.fresh.get(entry.path)
+        if found is None and self.cache is not None:
+            hit = self.cache.get(entry.key)
+            found = hit if isinstance(hit, NoteOutput) else None
+        if found is None:
+            raise OutputError(f"{entry.path}: its cached result is gone; build again with "
+                             "--no-cache")
+        return found
+
+    @property
+    def notes(self) -> tuple[NoteOutput, ...]:
+        """Every note's output, in path order."""
+        return tuple(self.output(e) for e in self.entries)
 
     @property
     def facts(self) -> tuple[Fact, ...]:
         """Every fact statement, note by note."""
         return tuple(f for n in self.notes for f in n.facts)
+
+    @property
+    def fact_count(self) -> int:
+        """The number of fact statements (without reading the notes' outputs)."""
+        return sum(e.facts for e in self.entries)
 
     @property
     def graphs(self) -> tuple[NamedGraph, ...]:
@@ -113,20 +160,36 @@ class BuildResult:
         """Every triple of every graph (a triple asserted by two notes appears twice)."""
         return tuple(t for g in self.graphs for t in g.triples)
 
+    def chunks(self) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """(graph IRI, key, Turtle chunk reader) of every named graph, vocabulary last."""
+        for entry in self.entries:
+            yield note_iri(entry.path), entry.key, partial(_chunk_of, self, entry)
+        yield VOCABULARY_GRAPH, _digest(self.vocabulary_turtle), lambda: self.vocabulary_turtle
+
     def turtle(self) -> bytes:
         """The whole graph as Turtle: notes in path order, then the vocabulary."""
-        from .write import HEADER  # write.py imports NamedGraph from here
-
-        vocabulary = _turtle_chunk(self.vocabulary)
-        return b"".join([HEADER, _prefix_lines(), *(n.turtle for n in self.notes), vocabulary])
+        return b"".join([TURTLE_HEADER, prefix_lines(), *(c() for _, _, c in self.chunks())])
 
     def statements(self) -> int:
         """The number of triple statements written (per note, then the vocabulary)."""
-        return sum(n.ntriples.count(b"\n") for n in self.notes) + len(self.vocabulary)
+        return sum(e.statements for e in self.entries) + len(self.vocabulary)
+
+
+def _chunk_of(result: BuildResult, entry: NoteEntry) -> bytes:
+    return result.output(entry).turtle
+
+
+TURTLE_HEADER = b"# Generated by met2rdf from a vault of notes; do not edit by hand.\n"
+
+
+def parse_chunk(chunk: bytes) -> tuple[ox.Triple, ...]:
+    """Parse a Turtle chunk written by the build (its prefixes are the build's)."""
+    return tuple(q.triple for q in ox.parse(prefix_lines() + chunk, format=ox.RdfFormat.TURTLE))
 
 
 @lru_cache(maxsize=1)
-def _prefix_lines() -> bytes:
+def prefix_lines() -> bytes:
+    """The prefix lines of every Turtle chunk."""
     return b"".join(f"@prefix {k}: <{v}> .\n".encode() for k, v in PREFIXES.items())
 
 
@@ -173,7 +236,10 @@ def vocabulary_digest(vocab: Vocabulary) -> str:
 
 
 class Cache:
-    """Per-note results on disk, one file per key (written atomically)."""
+    """Per-note results on disk, one file per key (written atomically), and the build index.
+
+    Without a folder nothing is kept.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -183,17 +249,78 @@ class Cache:
             return None
         try:
             return pickle.loads((self.folder / key[:2] / key).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+                TypeError, ImportError, IndexError):
             return None
 
     def put(self, key: str, value: object) -> None:
         if self.folder is None:
             return
-        folder = self.folder / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, folder / key)
+        self._write(self.folder / key[:2] / key,
+                    pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def index(self, name: str, version: str) -> dict:
+        """The mapping saved as ``name`` by a build of this ``version`` ({} if none)."""
+        if self.folder is None:
+            return {}
+        try:
+            saved = pickle.loads((self.folder / name).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+                TypeError, ImportError, IndexError):
+            return {}
+        if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != version:
+            return {}
+        return saved[1] if isinstance(saved[1], dict) else {}
+
+    def save_index(self, name: str, version: str, mapping: dict) -> None:
+        if self.folder is not None:
+            self._write(self.folder / name,
+                        pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# --- the vault's own names ------------------------------------------------------------------
+
+# Words that extraction adds to a note's own words before looking a name up
+# ("breast" in a table's cell -> "breast cancer").
+_COMPOSED = frozenset(fold_word(w) for w in ("cancer", "carcinoma"))
+
+
+def label_items(extra: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    """Return the vault's extra labels as sorted "IRI<TAB>label" items."""
+    return tuple(sorted(f"{iri}\t{label}" for iri, labels in extra.items() for label in labels))
+
+
+class LabelIndex:
+    """Which of the vault's extra labels a text could contain: all of a label's words occur
+    in the text (the words of the title and ``_COMPOSED`` count as present)."""
+
+    def __init__(self, items: Iterable[str]) -> None:
+        self.by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for item in items:
+            words = frozenset(normalize_label(item.split("\t", 1)[1]))
+            if words:
+                self.by_word.setdefault(min(words), []).append((item, words))
+
+    def labels(self, words: set[str]) -> tuple[str, ...]:
+        found = {item for word in words for item, need in self.by_word.get(word, ())
+                 if need <= words}
+        return tuple(sorted(found))
+
+
+def note_words(title: str, text: str) -> set[str]:
+    """The folded words of a note's title and text, and the words extraction composes."""
+    return {t[0] for t in tokenize(title)} | {t[0] for t in tokenize(text)} | _COMPOSED
+
+
+def _note_key(base: str, text: str, links: tuple, named: Sequence[str],
+              labels: Sequence[str]) -> str:
+    return _digest("note", base, text, repr(links), *named, "\0labels", *labels)
 
 
 # --- the work a process does ---------------------------------------------------------------
@@ -201,9 +328,11 @@ class Cache:
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(vocab: Vocabulary, link_topics: Mapping[str, Concept]) -> None:
+def _init_worker(vocab: Vocabulary, link_topics: Mapping[str, Concept],
+                 labels: LabelIndex | None = None) -> None:
     _WORKER["vocab"] = vocab
     _WORKER["links"] = link_topics
+    _WORKER["labels"] = labels
 
 
 def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
@@ -213,31 +342,36 @@ def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
     for source in sources:
         note = parse_note(source)
         topic = find_topic(note, vocab)
+        names = tuple(n for n in dict.fromkeys((note.title, *note.aliases))
+                      if vocab.lookup(n) is None)
         out.append((Survey(note.path, note.title, note.aliases,
                            tuple(link.target for link in note.links if link.target),
-                           topic.iri if topic else None, note.problems), note))
+                           topic.iri if topic else None, note.problems, names), note))
     return out
 
 
-def _extract(jobs: Sequence[tuple[Note | SourceNote, tuple[tuple[str, str | None], ...],
-                                  str | None]],
+def _extract(jobs: Sequence[tuple[Note | SourceNote, str,
+                                  tuple[tuple[str, str | None], ...], str | None]],
              validate: bool) -> list[NoteOutput]:
-    vocab, link_topics = _WORKER["vocab"], _WORKER["links"]
+    vocab, link_topics, label_index = _WORKER["vocab"], _WORKER["links"], _WORKER["labels"]
     assert isinstance(vocab, Vocabulary) and isinstance(link_topics, Mapping)
+    assert isinstance(label_index, LabelIndex)
     outputs: list[NoteOutput] = []
-    for item, links, topic_iri in jobs:
+    graphs: list[list[ox.Triple]] = []
+    for item, text, links, topic_iri in jobs:
         note = item if isinstance(item, Note) else parse_note(item)
         facts = extract_facts(note, vocab, link_topics)
         topic = vocab.concepts[topic_iri] if topic_iri else None  # found by the survey
-        triples = list(note_triples(note, facts, topic, links))
+        triples = sorted(set(note_triples(note, facts, topic, links)), key=sort_key)
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
-        ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        outputs.append(NoteOutput(note.path, facts, tuple(used), ntriples,
-                                  _turtle_chunk(triples)))
+        labels = label_index.labels(note_words(note.title, text))
+        outputs.append(NoteOutput(note.path, facts, tuple(used), _turtle_chunk(triples),
+                                  len(triples), labels))
+        graphs.append(triples)
     if not validate:
         return outputs
-    batch = [t for o in outputs for t in ox.parse(o.ntriples, format=ox.RdfFormat.N_TRIPLES)]
+    batch = [t for g in graphs for t in g]
     batch += concept_triples(concept_closure({i for o in outputs for i in o.used}, vocab))
     results = validate_triples(batch).results
     return [replace(o, results=tuple(r for r in results if any(s.path == o.path
@@ -275,10 +409,17 @@ def _run(function: Callable, tasks: list, jobs: int, initargs: tuple,
 
 # --- the pipeline ----------------------------------------------------------------------------
 
+INDEX = "index"
+
+
 def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
                 validate: bool = True, cache_dir: Path | None = None, jobs: int | None = None,
                 progress: Progress | None = None) -> BuildResult:
-    """Build the graph of decoded notes (problems from reading are passed through)."""
+    """Build the graph of decoded notes (problems from reading are passed through).
+
+    With ``cache_dir``, a note is reused unread when its text, the code, the vocabulary
+    and the vault names it could contain (link targets' topics, aliases) are unchanged.
+    """
     jobs = jobs or min(os.cpu_count() or 1, 8)
     cache = Cache(cache_dir)
     problems: list[Problem] = []
@@ -290,29 +431,35 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
             notes.append(source)
     notes.sort(key=lambda n: n.path)
     texts = {n.path: _digest(n.path, n.text) for n in notes}
+    base_key = _digest(code_version(), vocabulary_digest(vocab), str(validate))
+    saved = cache.index(INDEX, base_key)
+    before: dict[str, NoteEntry] = saved.get("entries", {})
+    before_labels: frozenset[str] = frozenset(saved.get("labels", ()))
 
     # 1. survey: topics, names and links of every note
-    base_key = _digest(code_version(), vocabulary_digest(vocab))
     surveys: dict[str, Survey] = {}
     parsed: dict[str, Note] = {}
     todo = []
     for note in notes:
-        hit = cache.get(_digest("survey", base_key, texts[note.path]))
-        if isinstance(hit, Survey):
-            surveys[note.path] = hit
+        old = before.get(note.path)
+        if old is not None and old.text == texts[note.path]:
+            surveys[note.path] = old.survey
         else:
             todo.append(note)
-    for survey, note in _run(_survey, list(_batches(todo)), jobs, (vocab, {}), progress,
-                             "survey", len(todo)):
+    for survey, parsed_note in _run(_survey, list(_batches(todo)), jobs, (vocab, {}), progress,
+                                    "survey", len(todo)):
         surveys[survey.path] = survey
-        parsed[survey.path] = note
-        cache.put(_digest("survey", base_key, texts[survey.path]), survey)
+        parsed[survey.path] = parsed_note
     for note in notes:
         problems.extend(surveys[note.path].problems)
 
     # 2. vault-wide names: aliases and titles label their note's topic; links name it too
     ordered = [surveys[n.path] for n in notes]
-    vocab = vocab.with_labels(alias_labels(ordered, vocab))
+    extra = alias_labels(ordered)
+    vocab = vocab.with_labels(extra)
+    items = label_items(extra)
+    label_index = LabelIndex(items)
+    added = LabelIndex(sorted(set(items) - before_labels))
     resolver = LinkResolver(texts)
     problems.extend(resolver.ambiguities(t for s in ordered for t in s.targets))
     link_topics: dict[str, Concept] = {}
@@ -322,56 +469,84 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
             topic = surveys[path].topic if path else None
             if topic is not None:
                 link_topics[link_key(target)] = vocab.concepts[topic]
-    vocab_key = _digest(code_version(), vocabulary_digest(vocab), str(validate))
 
-    # 3. extract, graph, serialise and validate each note
-    outputs: dict[str, NoteOutput] = {}
-    keys: dict[str, str] = {}
+    # 3. extract, graph, serialise and validate each note not reused
+    entries: dict[str, NoteEntry] = {}
     work = []
+    item_set = frozenset(items)
     for note in notes:
         survey = surveys[note.path]
         links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
         named = sorted(f"{k}={link_topics[k].iri}" for k in map(link_key, survey.targets)
                        if k in link_topics)
-        keys[note.path] = key = _digest("note", vocab_key, texts[note.path], repr(links), *named)
-        hit = cache.get(key)
-        if isinstance(hit, NoteOutput):
-            outputs[note.path] = hit
-        else:
-            work.append((parsed.get(note.path, note), links, survey.topic))
-    for output in _run(_extract, list(_batches(work)), jobs, (vocab, link_topics), progress,
-                       "extract", len(work), (validate,)):
-        outputs[output.path] = output
+        old = before.get(note.path)
+        if old is not None and old.text == texts[note.path] and not old.results:
+            labels = {x for x in old.labels if x in item_set}
+            if added.by_word:
+                labels.update(added.labels(note_words(survey.title, note.text)))
+            key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
+            if key == old.key:
+                entries[note.path] = old
+                continue
+        work.append(((parsed.get(note.path, note), note.text, links, survey.topic),
+                     (texts[note.path], links, named)))
+    fresh: dict[str, NoteOutput] = {}
+    outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
+                   (vocab, link_topics, label_index), progress, "extract", len(work),
+                   (validate,))
+    key_parts = {w[0][0].path: w[1] for w in work}
+    for output in outputs:
+        text, links, named = key_parts[output.path]
+        key = _note_key(base_key, text, links, named, output.labels)
+        fresh[output.path] = output
         if not output.results:
-            cache.put(keys[output.path], output)
+            cache.put(key, output)
+        entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
+                                         output.labels, len(output.facts), output.statements,
+                                         output.used, output.results)
+    ordered_entries = tuple(entries[n.path] for n in notes)
+    cache.save_index(INDEX, base_key, {
+        "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results}})
 
     # 4. the vocabulary and ontology graph, validated with the rest
-    ordered_outputs = tuple(outputs[n.path] for n in notes)
-    used = {iri for o in ordered_outputs for iri in o.used}
+    used = {iri for e in ordered_entries for iri in e.used}
     vocabulary = (*ontology_triples(), *concept_triples(concept_closure(used, vocab)))
+    vocabulary_turtle = _turtle_chunk(vocabulary)
     report = None
     if validate:
-        results = [r for o in ordered_outputs for r in o.results]
-        results += validate_triples(vocabulary).results
+        results = [r for e in ordered_entries for r in e.results]
+        results += _validate_vocabulary(cache, base_key, vocabulary, vocabulary_turtle)
         unique = sorted(set(results), key=lambda r: (r.spans, r.focus, r.path or "", r.message))
         report = ValidationReport(conforms=not unique, results=tuple(unique))
-    return BuildResult(notes=ordered_outputs, vocabulary=vocabulary, problems=tuple(problems),
-                       report=report, reused=len(notes) - len(work))
+    return BuildResult(entries=ordered_entries, vocabulary=vocabulary,
+                       problems=tuple(problems), report=report, reused=len(notes) - len(work),
+                       fresh=fresh, cache=cache if cache_dir else None,
+                       vocabulary_turtle=vocabulary_turtle, cache_dir=cache_dir)
 
 
-def alias_labels(surveys: Iterable[Survey], vocab: Vocabulary) -> dict[str, list[str]]:
+def _validate_vocabulary(cache: Cache, base_key: str, vocabulary: Sequence[ox.Triple],
+                         turtle: bytes) -> tuple[ValidationResult, ...]:
+    """Validate the vocabulary graph (its results cached by its content)."""
+    key = _digest("vocabulary", base_key, turtle)
+    hit = cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    results = validate_triples(vocabulary).results
+    cache.put(key, results)
+    return results
+
+
+def alias_labels(surveys: Iterable[Survey]) -> dict[str, list[str]]:
     """Return the titles and aliases of notes about a concept, as extra labels for it.
 
-    A name that is already a label of some concept keeps its meaning.
+    A name that is already a label of some concept keeps its meaning (the survey leaves
+    those out of ``new_names``).
     """
-    extra: dict[str, list[str]] = {}
+    extra: dict[str, dict[str, None]] = {}
     for survey in sorted(surveys, key=lambda s: s.path):
-        if survey.topic is None:
-            continue
-        for name in (survey.title, *survey.aliases):
-            if vocab.lookup(name) is None and name not in extra.get(survey.topic, ()):
-                extra.setdefault(survey.topic, []).append(name)
-    return extra
+        if survey.topic is not None and survey.new_names:
+            extra.setdefault(survey.topic, {}).update(dict.fromkeys(survey.new_names))
+    return {topic: list(names) for topic, names in extra.items()}
 
 
 def _is_attachment(target: str) -> bool:

@@ -21,10 +21,10 @@ from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, load_files, open_store, read_rdf, replace_graphs
+from .store import DEFAULT_STORE, load_files, open_store, read_rdf, sync_store
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
-from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
+from .write import DATASET_FORMATS, to_dataset, write_atomic, write_graph, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -94,13 +94,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = _build(args, str(out), cache_dir)
     if not isinstance(result, BuildResult):
         return result
-    write_atomic(out, result.turtle())
+    write_graph(out, result)
     if store is not None:
-        replace_graphs(store, result.graphs)
+        sync_store(store, result.chunks())
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
-        print(f"{len(result.notes)} notes ({result.reused} unchanged), {len(result.facts)} fact "
+        print(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
               f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
     return EXIT_OK
 

@@ -84,7 +84,7 @@ def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
         s, o = _n(fact.subject), _n(fact.object)
         p = _met(fact.predicate)
         yield ox.Triple(s, p, o)
-        f = _n(fact_iri(fact.subject, fact.predicate, fact.object))
+        f = _n(fact_iri(fact.subject, fact.predicate, fact.object, note.path))
         yield ox.Triple(f, _TYPE, _met("Fact"))
         yield ox.Triple(f, _TYPE, _n(RDF + "Statement"))
         yield ox.Triple(f, _n(RDF + "subject"), s)
@@ -142,7 +142,8 @@ def ontology_triples() -> tuple[ox.Triple, ...]:
     """Return the met2rdf ontology shipped with the package (parsed once per process)."""
     from .vocab import package_data
 
-    return tuple(ox.parse(package_data("ontology.ttl"), format=ox.RdfFormat.TURTLE))
+    return tuple(q.triple for q in ox.parse(package_data("ontology.ttl"),
+                                            format=ox.RdfFormat.TURTLE))
 
 
 def sort_key(t: ox.Triple) -> tuple[str, str, str]:

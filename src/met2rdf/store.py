@@ -6,13 +6,17 @@ named by the note's IRI, plus the vocabulary graph.  Queries read the union of a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
-from .build import NamedGraph
+from .build import NamedGraph, prefix_lines
 from .errors import RdfInputError, StoreError
+from .iris import BASE
+from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")
 RDF_EXTENSIONS = ".ttl .nt .nq .trig .rdf .owl .jsonld .n3"
@@ -46,6 +50,95 @@ def replace_graphs(store: ox.Store, graphs: Iterable[NamedGraph]) -> None:
     store.clear()
     store.extend(dataset_quads(graphs))
     store.flush()
+
+
+BUILD_GRAPH = BASE + "graph/build"
+BUILD_KEY = MET + "buildKey"
+BULK = 256  # graphs to load at once from which the bulk loader is used
+Chunk = tuple[str, str, Callable[[], bytes]]  # graph IRI, key of its content, Turtle chunk
+
+
+def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
+    """Make the store hold exactly the given named graphs, loading only those that changed.
+
+    Each chunk is a graph in the build's Turtle (its prefixes).  The store remembers the key
+    of every graph it holds (``<graph> met:buildKey "key"`` in ``BUILD_GRAPH``); a graph
+    whose key is unchanged is left alone, other graphs (and the default graph) are dropped.
+    Stale graphs and their keys go in one transaction; the new graphs and their keys come
+    in a second (a big change, ``BULK`` graphs or more, through the bulk loader, keys
+    last), so a build that stops half-way leaves graphs without keys, which the next build
+    drops and reloads.  Returns the number of graphs loaded.
+    """
+    build = ox.NamedNode(BUILD_GRAPH)
+    have = {q.subject.value: q.object.value
+            for q in store.quads_for_pattern(None, ox.NamedNode(BUILD_KEY), None, build)
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)}
+    wanted = list(chunks)
+    want = {iri: key for iri, key, _ in wanted}
+    present = {str(g.value) for g in store.named_graphs()} - {BUILD_GRAPH}
+    stale = sorted(g for g in present if g not in want or have.get(g) != want[g])
+    load = [c for c in wanted if c[0] not in present or have.get(c[0]) != c[1]]
+    forget = sorted(g for g in have if want.get(g) != have[g] or g not in present)
+    default = next(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None)
+    if not (stale or load or forget or default is not None):
+        return 0
+    small = len(load) < BULK
+    if forget or stale or default is not None:
+        store.update(_drop(stale, forget, have, default is not None))
+    if small:  # one transaction: the graphs and their keys
+        keys = (prefix_lines() + b"GRAPH <" + BUILD_GRAPH.encode() + b"> {\n"
+                + b"".join(f"<{iri}> <{BUILD_KEY}> {_string(key)} .\n".encode()
+                           for iri, key, _ in load) + b"}\n")
+        store.load(_TrigReader(load).read() + keys, format=ox.RdfFormat.TRIG)
+        return len(load)
+    store.bulk_load(io.BufferedReader(_TrigReader(load)), format=ox.RdfFormat.TRIG)
+    store.extend(ox.Quad(ox.NamedNode(iri), ox.NamedNode(BUILD_KEY), ox.Literal(key), build)
+                 for iri, key, _ in load)
+    store.flush()
+    return len(load)
+
+
+def _drop(stale: Sequence[str], forget: Sequence[str], have: dict[str, str],
+          clear_default: bool) -> str:
+    """One SPARQL update forgetting keys, then dropping the stale graphs (keys first)."""
+    keys = "".join(f"<{g}> <{BUILD_KEY}> {_string(have[g])} .\n" for g in forget)
+    ops = [f"DELETE DATA {{ GRAPH <{BUILD_GRAPH}> {{\n{keys}}} }}"] if keys else []
+    ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
+    if clear_default:
+        ops.append("CLEAR SILENT DEFAULT")
+    return ";\n".join(ops)
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _TrigReader(io.RawIOBase):
+    """The chunks as one TriG document, read on demand (for the bulk loader)."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        self._parts = self._generate(chunks)
+        self._buffer = b""
+
+    @staticmethod
+    def _generate(chunks: Sequence[Chunk]) -> Iterator[bytes]:
+        yield prefix_lines()
+        for iri, _, read in chunks:
+            yield b"GRAPH <" + iri.encode("utf-8") + b"> {\n" + read() + b"}\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buffer:
+            part = next(self._parts, None)
+            if part is None:
+                return 0
+            self._buffer = part
+        size = min(len(buffer), len(self._buffer))
+        buffer[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
 
 
 def load_file(store: ox.Store, path: Path, graph: str | None = None) -> None:

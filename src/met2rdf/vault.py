@@ -28,18 +28,38 @@ def find_note_files(root: Path) -> tuple[Path, list[Path]]:
     """
     if root.is_file():
         return root.parent, [root]
-    files: list[Path] = []
+    return root, [path for _, path in _note_files(root)]
+
+
+def _note_files(root: Path) -> list[tuple[str, Path]]:
+    """(vault-relative path, path) of every note below the folder ``root``, sorted."""
     real_root = root.resolve()
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            path = Path(folder, name)
-            if name.startswith(".") or not name.lower().endswith(NOTE_SUFFIX):
+    found: list[tuple[str, Path]] = []
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # gone or no permission: passed over, as os.walk does
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            if _regular_file_inside(path, real_root):
-                files.append(path)
-    files.sort(key=lambda p: p.relative_to(root).as_posix())
-    return root, files
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{name}/"))
+                    continue
+                if not name.lower().endswith(NOTE_SUFFIX):
+                    continue
+                path = Path(entry.path)
+                if (_regular_file_inside(path, real_root) if entry.is_symlink()
+                        else entry.is_file(follow_symlinks=False)):
+                    found.append((prefix + name, path))
+            except OSError:
+                continue
+    found.sort()
+    return found
 
 
 def _regular_file_inside(path: Path, real_root: Path) -> bool:
@@ -87,15 +107,18 @@ def read_vault(root: Path) -> Iterator[SourceNote | Problem]:
 
     A note over ``MAX_NOTE_BYTES`` is refused before it is read.
     """
-    base, files = find_note_files(root)
-    for path in files:
-        rel = path.relative_to(base).as_posix()
+    if root.is_file():
+        notes = [(root.name, root)]
+    else:
+        notes = _note_files(root)
+    for rel, path in notes:
         try:
-            size = path.stat().st_size
-            if size > MAX_NOTE_BYTES:
-                yield too_large(rel, size)
-                continue
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size > MAX_NOTE_BYTES:
+                    yield too_large(rel, size)
+                    continue
+                data = f.read(MAX_NOTE_BYTES + 1)
         except OSError as exc:
             yield Problem(SourceSpan(rel, 1), f"cannot read: {exc.strerror}; skipped")
             continue
@@ -121,17 +144,24 @@ class LinkResolver:
     def __init__(self, paths: Iterable[str]) -> None:
         self._by_path: dict[str, str] = {}
         self._by_name: dict[str, list[str]] = {}
+        self._memo: dict[str, tuple[str, ...]] = {}
         for path in sorted(paths):
             key = link_key(path[:-len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX)
                            else path)
             self._by_path.setdefault(key, path)
-            self._by_name.setdefault(PurePosixPath(key).name, []).append(path)
+            self._by_name.setdefault(key.rpartition("/")[2], []).append(path)
         for names in self._by_name.values():
             names.sort(key=lambda p: (p.count("/"), p))
         self.ambiguous = {k: tuple(v) for k, v in self._by_name.items() if len(v) > 1}
 
     def candidates(self, target: str) -> tuple[str, ...]:
         """Return every note path a link target matches, the one it resolves to first."""
+        found = self._memo.get(target)
+        if found is None:
+            found = self._memo[target] = self._candidates(target)
+        return found
+
+    def _candidates(self, target: str) -> tuple[str, ...]:
         key = _RELATIVE.sub("", link_key(target).removesuffix(NOTE_SUFFIX))
         if key in self._by_path:
             return (self._by_path[key],)

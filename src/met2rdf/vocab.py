@@ -68,6 +68,7 @@ def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
     return [(*_token(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_label(label: str) -> tuple[str, ...]:
     """Return the folded token sequence a label matches."""
     return tuple(t[0] for t in tokenize(label))
@@ -108,14 +109,43 @@ class Vocabulary:
         return len(self.concepts)
 
     def with_labels(self, extra: Mapping[str, Iterable[str]]) -> Vocabulary:
-        """Return a copy where the given concepts carry extra labels (e.g. note aliases)."""
-        concepts = dict(self.concepts)
+        """Return a copy where the given concepts carry extra labels (e.g. note aliases).
+
+        Equal to a vocabulary built afresh from the changed concepts, but only the changed
+        concepts are indexed again (a vault has thousands of aliases).
+        """
+        changed: dict[str, Concept] = {}
         for iri, labels in extra.items():
-            concept = concepts[iri]
-            new = tuple(lab for lab in labels if lab not in concept.labels)
+            concept = changed.get(iri, self.concepts[iri])
+            new = tuple(dict.fromkeys(lab for lab in labels if lab not in concept.labels))
             if new:
-                concepts[iri] = replace(concept, labels=concept.labels + new)
-        return Vocabulary(concepts.values())
+                changed[iri] = replace(concept, labels=concept.labels + new)
+        if not changed:
+            return self
+        copy = Vocabulary.__new__(Vocabulary)
+        copy.concepts = {**self.concepts, **changed}
+        copy._index = dict(self._index)
+        copy._max = dict(self._max)
+        for iri, concept in changed.items():
+            old = self.concepts[iri]
+            for label in old.labels:
+                key = normalize_label(label)
+                if key:
+                    copy._index[key] = [(concept if c.iri == iri else c, a)
+                                        for c, a in copy._index[key]]
+            for label in concept.labels[len(old.labels):]:
+                key = normalize_label(label)
+                if not key:
+                    continue
+                entries = list(copy._index.get(key, ()))
+                if all(e[0].iri != iri or e[1] != is_acronym(label) for e in entries):
+                    entries.append((concept, is_acronym(label)))
+                    entries.sort(key=lambda e: e[0].iri)  # stable: a concept's labels in order
+                copy._index[key] = entries
+                copy._max[key[0]] = max(copy._max.get(key[0], 0), len(key))
+        copy.metastasis_of = {k: copy.concepts[v.iri] for k, v in self.metastasis_of.items()}
+        copy.cancer_of = {k: copy.concepts[v.iri] for k, v in self.cancer_of.items()}
+        return copy
 
     def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int) -> Concept | None:
         key = tuple(t[0] for t in tokens[i:i + n])
