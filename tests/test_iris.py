@@ -39,10 +39,10 @@ def test_paths_keep_folders():
 
 
 def test_fact_and_evidence_iris_are_readable_and_valid():
-    """Fact IRIs use concept local names; evidence IRIs add the note path and line."""
+    """Fact IRIs use concept local names and the note path; evidence IRIs add the line."""
     c = "https://w3id.org/met2rdf/concept/"
-    assert fact_iri(c + "breast-cancer", "spreadsTo", c + "bone") == (
-        "https://w3id.org/met2rdf/fact/breast-cancer.spreadsTo.bone")
+    assert fact_iri(c + "breast-cancer", "spreadsTo", c + "bone", "a b.md") == (
+        "https://w3id.org/met2rdf/fact/breast-cancer.spreadsTo.bone/a%20b.md")
     ev = evidence_iri(c + "breast-cancer", "spreadsTo", "http://other.org/x y", "a b.md", 7)
     ox.NamedNode(ev)
     assert ev.endswith("/a%20b.md/L7")

@@ -36,9 +36,13 @@ def local_name(iri: str) -> str:
     return encode_segment(iri)
 
 
-def fact_iri(subject: str, predicate: str, obj: str) -> str:
-    """Return the IRI of the reified fact (subject, predicate, object)."""
-    return f"{FACT_BASE}{local_name(subject)}.{predicate}.{local_name(obj)}"
+def fact_iri(subject: str, predicate: str, obj: str, path: str) -> str:
+    """Return the IRI of the reified fact (subject, predicate, object) as one note states it.
+
+    One node per note, so every triple about it lies in that note's graph only: queries
+    over the union of the graphs see each once.
+    """
+    return f"{FACT_BASE}{local_name(subject)}.{predicate}.{local_name(obj)}/{encode_path(path)}"
 
 
 def evidence_iri(subject: str, predicate: str, obj: str, path: str, line: int) -> str:
