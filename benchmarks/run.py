@@ -48,9 +48,11 @@ def child_build(vault: Path, out: Path) -> None:
     loaded = time.perf_counter()
     result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress)
     built = time.perf_counter()
+    rss_built = _rss_mb()[0]
     assert result.report is not None and result.report.conforms, result.report
     write_graph(out / "graph.ttl", result)
     written = time.perf_counter()
+    rss_written = _rss_mb()[0]
     store = open_store(out / "store", create=True)
     sync_store(store, result.chunks())
     stored = time.perf_counter()
@@ -66,6 +68,7 @@ def child_build(vault: Path, out: Path) -> None:
         "notes": len(result.entries), "reused": result.reused,
         "facts": result.fact_count, "triples": result.statements(),
         "rss_main_mb": own, "rss_worker_mb": workers,
+        "rss_after_build_mb": rss_built, "rss_after_write_mb": rss_written,
     }))
 
 
@@ -121,8 +124,8 @@ def bench(size: int, root: Path) -> list[str]:
     full = run_child(vault, out)
     rows = [f"### {size:,} notes ({megabytes:.1f} MB)", "",
             "| figure | value | vs. baseline |", "| --- | --- | --- |",
-            f"| baseline: markdown-it-py alone, one process | {base:.2f} s "
-            f"({size / base:,.0f} notes/s, {megabytes / base:.1f} MB/s) | 1.00× |"]
+            (f"| baseline: markdown-it-py alone, one process | {base:.2f} s "
+             f"({size / base:,.0f} notes/s, {megabytes / base:.1f} MB/s) | 1.00× |")]
     for stage in ("vocabulary", "survey", "extract+validate", "write turtle", "load store"):
         rows.append(f"| full build: {stage} | {full[stage]:.2f} s | |")
     rows.append(f"| **full build, total** | **{full['total']:.2f} s** ({size / full['total']:,.0f}"

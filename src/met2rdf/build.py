@@ -193,9 +193,12 @@ def prefix_lines() -> bytes:
     return b"".join(f"@prefix {k}: <{v}> .\n".encode() for k, v in PREFIXES.items())
 
 
-def _turtle_chunk(triples: Iterable[ox.Triple]) -> bytes:
-    """Turtle of some triples without the prefix lines (sorted, so deterministic)."""
-    unique = sorted(set(triples), key=sort_key)
+def _turtle_chunk(triples: Iterable[ox.Triple], ordered: bool = False) -> bytes:
+    """Turtle of some triples without the prefix lines (sorted, so deterministic).
+
+    ``ordered``: the triples are already unique and sorted by ``sort_key``.
+    """
+    unique = triples if ordered else sorted(set(triples), key=sort_key)
     data = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
     return b"".join(line + b"\n" for line in data.split(b"\n")
                     if line and not line.startswith(b"@prefix "))
@@ -301,11 +304,16 @@ class LabelIndex:
     in the text (the words of the title and ``_COMPOSED`` count as present)."""
 
     def __init__(self, items: Iterable[str]) -> None:
+        labels = [(item, frozenset(normalize_label(item.split("\t", 1)[1]))) for item in items]
+        count: dict[str, int] = {}
+        for _, words in labels:
+            for word in words:
+                count[word] = count.get(word, 0) + 1
         self.by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
-        for item in items:
-            words = frozenset(normalize_label(item.split("\t", 1)[1]))
+        for item, words in labels:  # filed under its rarest word: few to test per word
             if words:
-                self.by_word.setdefault(min(words), []).append((item, words))
+                rarest = min(words, key=lambda w: (count[w], w))
+                self.by_word.setdefault(rarest, []).append((item, words))
 
     def labels(self, words: set[str]) -> tuple[str, ...]:
         found = {item for word in words for item, need in self.by_word.get(word, ())
@@ -329,10 +337,11 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(vocab: Vocabulary, link_topics: Mapping[str, Concept],
-                 labels: LabelIndex | None = None) -> None:
+                 labels: LabelIndex | None = None, base: Vocabulary | None = None) -> None:
     _WORKER["vocab"] = vocab
     _WORKER["links"] = link_topics
     _WORKER["labels"] = labels
+    _WORKER["base"] = base or vocab
 
 
 def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
@@ -366,13 +375,18 @@ def _extract(jobs: Sequence[tuple[Note | SourceNote, str,
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
         labels = label_index.labels(note_words(note.title, text))
-        outputs.append(NoteOutput(note.path, facts, tuple(used), _turtle_chunk(triples),
+        outputs.append(NoteOutput(note.path, facts, tuple(used), _turtle_chunk(triples, ordered=True),
                                   len(triples), labels))
         graphs.append(triples)
     if not validate:
         return outputs
+    # the concepts as the shapes see them, without the vault's aliases (the vocabulary
+    # graph, aliases and all, is validated once per build): a batch's size stays the same
+    # however many notes name a concept
+    base = _WORKER["base"]
+    assert isinstance(base, Vocabulary)
     batch = [t for g in graphs for t in g]
-    batch += concept_triples(concept_closure({i for o in outputs for i in o.used}, vocab))
+    batch += concept_triples(concept_closure({i for o in outputs for i in o.used}, base))
     results = validate_triples(batch).results
     return [replace(o, results=tuple(r for r in results if any(s.path == o.path
                                                                 for s in r.spans)))
@@ -456,7 +470,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
     # 2. vault-wide names: aliases and titles label their note's topic; links name it too
     ordered = [surveys[n.path] for n in notes]
     extra = alias_labels(ordered)
-    vocab = vocab.with_labels(extra)
+    base_vocab, vocab = vocab, vocab.with_labels(extra)
     items = label_items(extra)
     label_index = LabelIndex(items)
     added = LabelIndex(sorted(set(items) - before_labels))
@@ -492,7 +506,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
                      (texts[note.path], links, named)))
     fresh: dict[str, NoteOutput] = {}
     outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
-                   (vocab, link_topics, label_index), progress, "extract", len(work),
+                   (vocab, link_topics, label_index, base_vocab), progress, "extract", len(work),
                    (validate,))
     key_parts = {w[0][0].path: w[1] for w in work}
     for output in outputs:

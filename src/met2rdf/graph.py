@@ -147,5 +147,6 @@ def ontology_triples() -> tuple[ox.Triple, ...]:
 
 
 def sort_key(t: ox.Triple) -> tuple[str, str, str]:
-    """Order triples by their N-Triples form, for byte-identical output."""
-    return (str(t.subject), str(t.predicate), str(t.object))
+    """Order triples by subject IRI, predicate IRI, then the object's N-Triples form, for
+    byte-identical output (subjects and predicates are always IRIs here)."""
+    return (t.subject.value, t.predicate.value, str(t.object))

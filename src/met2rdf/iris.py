@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 BASE = "https://w3id.org/met2rdf/"
@@ -19,6 +20,7 @@ def encode_segment(text: str) -> str:
     return encoded
 
 
+@lru_cache(maxsize=1 << 14)
 def encode_path(path: str) -> str:
     """Percent-encode a vault-relative path, keeping its ``/`` separators."""
     return "/".join(encode_segment(part) for part in path.split("/"))
@@ -29,6 +31,7 @@ def note_iri(path: str) -> str:
     return NOTE_BASE + encode_path(path)
 
 
+@lru_cache(maxsize=1 << 14)
 def local_name(iri: str) -> str:
     """Return a readable, IRI-safe local name for a concept IRI."""
     if iri.startswith(CONCEPT_BASE):
