@@ -10,9 +10,10 @@ cached per note (by the note's bytes and everything its result depends on):
    (in batches, with the shapes compiled to SPARQL).
 
 The graph is kept as named graphs, the layout of the store and of ``push``: one graph per
-note, named by the note's IRI, and one for the vocabulary and the ontology
-(``VOCABULARY_GRAPH``).  ``graph.ttl`` is the notes' Turtle chunks in path order, then the
-vocabulary's: the same vault always gives the same bytes.
+note, named by the note's IRI, one for the vocabulary and the ontology
+(``VOCABULARY_GRAPH``) and one for the build's problems and SHACL report (``BUILD_GRAPH``,
+see :mod:`met2rdf.diagnostics`; not in ``graph.ttl``).  ``graph.ttl`` is the notes' Turtle
+chunks in path order, then the vocabulary's: the same vault always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .diagnostics import BUILD_GRAPH, diagnostic_triples
 from .extract import extract_facts, find_topic
 from .graph import (
     PREFIXES,
@@ -105,13 +107,17 @@ class BuildResult:
 
     @property
     def graphs(self) -> tuple[NamedGraph, ...]:
-        """The named graphs: one per note, then the vocabulary and ontology."""
-        return (*(n.graph for n in self.notes), NamedGraph(VOCABULARY_GRAPH, self.vocabulary))
+        """The named graphs: one per note, the build's problems and SHACL report, then the
+        vocabulary and ontology."""
+        return (*(n.graph for n in self.notes),
+                NamedGraph(BUILD_GRAPH, diagnostic_triples(self.problems, self.report)),
+                NamedGraph(VOCABULARY_GRAPH, self.vocabulary))
 
     @property
     def triples(self) -> tuple[ox.Triple, ...]:
-        """Every triple of every graph (a triple asserted by two notes appears twice)."""
-        return tuple(t for g in self.graphs for t in g.triples)
+        """Every triple of graph.ttl: the notes' graphs and the vocabulary's, not the build
+        graph (a triple asserted by two notes appears twice)."""
+        return tuple(t for g in self.graphs if g.iri != BUILD_GRAPH for t in g.triples)
 
     def turtle(self) -> bytes:
         """The whole graph as Turtle: notes in path order, then the vocabulary."""
