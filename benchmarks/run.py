@@ -54,7 +54,7 @@ def child_build(vault: Path, out: Path) -> None:
     written = time.perf_counter()
     rss_written = _rss_mb()[0]
     store = open_store(out / "store", create=True)
-    sync_store(store, result.chunks())
+    sync_store(store, result.chunks(build_graph=True))
     stored = time.perf_counter()
     survey_end = marks.get("survey", loaded)
     own, workers = _rss_mb()

@@ -44,6 +44,13 @@ def met2rdf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
                           text=True, check=False, timeout=timeout)
 
 
+def build_and_report(vault: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """Build a vault into ``out`` and report its store to ``out/report.html``, with the real
+    commands; return the report command's outcome."""
+    assert met2rdf("build", str(vault), "--out", str(out), "-q").returncode == 0
+    return met2rdf("report", "--store", str(out / "store"), "--out", str(out / "report.html"))
+
+
 @contextmanager
 def held_store(location: Path) -> Iterator[None]:
     """Hold the store at ``location`` open in another process until the block ends."""

@@ -68,12 +68,7 @@ def test_strict_makes_problems_fatal(tmp_path: Path):
 
 def test_build_reports_shape_violations_at_note_lines(tmp_path: Path):
     """A non-conforming graph exits 1 with one path:line message per result."""
-    extra = tmp_path / "extra.ttl"
-    extra.write_text(
-        "@prefix met: <https://w3id.org/met2rdf/vocab#> .\n"
-        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
-        "<https://example.org/odd-scan> a met:DiagnosticModality ;\n"
-        '  skos:prefLabel "odd scan"@en ; skos:exactMatch <https://example.org/id/1> .\n')
+    extra = FIXTURES / "odd-scan.ttl"
     note = tmp_path / "n.md"
     note.write_text("# Lung cancer\n\nDiagnosed with an odd scan.\n")
     run = met2rdf("build", str(note), "--out", str(tmp_path / "out"), "--vocab", str(extra))

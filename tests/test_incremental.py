@@ -10,7 +10,7 @@ import pytest
 
 import met2rdf.store as store_module
 from met2rdf.build import build_vault
-from met2rdf.store import BUILD_GRAPH, BULK, replace_graphs, sync_store
+from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, sync_store
 from met2rdf.vocab import load_vocabulary
 from met2rdf.write import write_graph
 
@@ -98,7 +98,7 @@ def test_a_broken_cache_entry_is_rebuilt(vault: Path, tmp_path: Path):
 
 def quads(store: ox.Store) -> set[str]:
     """The store's quads outside the build's own bookkeeping graph."""
-    return {str(q) for q in store if q.graph_name != ox.NamedNode(BUILD_GRAPH)}
+    return {str(q) for q in store if q.graph_name != ox.NamedNode(KEYS_GRAPH)}
 
 
 def clean_store(vault: Path) -> set[str]:
@@ -117,9 +117,9 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
 
     def sync() -> int:
         return sync_store(store, build_vault(vault, load_vocabulary([]), cache_dir=cache,
-                                             jobs=1).chunks())
+                                             jobs=1).chunks(build_graph=True))
 
-    assert sync() == len(NOTES) + 1
+    assert sync() == len(NOTES) + 2  # the notes, the build and vocabulary graphs
     assert sync() == 0 and quads(store) == clean_store(vault)
     (vault / "misc.md").write_text("- BrCa-notes may cause jaundice and fatigue.\n")
     assert 1 <= sync() <= 2 and quads(store) == clean_store(vault)

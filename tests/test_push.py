@@ -10,6 +10,7 @@ import pytest
 from stores import EXAMPLE_VAULT, build, free_port, http_query, met2rdf, oxigraph_server
 
 from met2rdf.build import VOCABULARY_GRAPH
+from met2rdf.diagnostics import BUILD_GRAPH
 from met2rdf.iris import note_iri
 from met2rdf.push import MANIFEST_GRAPH, GraphOutcome, GraphStore, push_graphs
 
@@ -62,7 +63,7 @@ def test_push_example_vault_and_query_it(server: str, tmp_path: Path):
     run = met2rdf("push", str(EXAMPLE_VAULT), "--endpoint", server + "/store")
     assert run.returncode == 0, run.stderr
     assert f"put <{note_iri('Mets.md')}>: ok" in run.stdout
-    assert "3 graph(s) written, 0 deleted, 0 failed" in run.stdout  # with the manifest
+    assert "4 graph(s) written, 0 deleted, 0 failed" in run.stdout  # with the manifest
     assert server_quads(server) == expected_quads(EXAMPLE_VAULT)
     assert met2rdf("build", str(EXAMPLE_VAULT), "--out", str(tmp_path), "-q").returncode == 0
     over_http = met2rdf("query", SPREAD, "--endpoint", server + "/query", "--format", "csv")
@@ -78,7 +79,7 @@ def test_push_again_duplicates_nothing(server: str):
     assert met2rdf("push", str(EXAMPLE_VAULT), "--endpoint", server + "/store").returncode == 0
     assert (rows(server, COUNT), rows(server, GRAPHS)) == first
     assert rows(server, GRAPHS) == sorted([MANIFEST_GRAPH, note_iri("Mets.md"),
-                                           VOCABULARY_GRAPH])
+                                           VOCABULARY_GRAPH, BUILD_GRAPH])
 
 
 def test_deleted_note_graph_is_deleted(server: str, tmp_path: Path):
@@ -117,7 +118,7 @@ def test_server_stopped_mid_push_then_rerun(tmp_path: Path):
         assert not report.failed
         assert server_quads(url) == expected_quads(vault)
         pushed = rows(url, GRAPHS)
-        assert pushed == sorted([MANIFEST_GRAPH, VOCABULARY_GRAPH,
+        assert pushed == sorted([MANIFEST_GRAPH, VOCABULARY_GRAPH, BUILD_GRAPH,
                                  *(note_iri(f"note {i}.md") for i in range(8))])
 
 

@@ -9,25 +9,26 @@ import pyoxigraph as ox
 from stores import EXAMPLE_VAULT, build, held_store, met2rdf
 
 from met2rdf.build import VOCABULARY_GRAPH
+from met2rdf.diagnostics import BUILD_GRAPH
 from met2rdf.iris import note_iri
-from met2rdf.store import BUILD_GRAPH
+from met2rdf.store import KEYS_GRAPH
 
 
 def test_build_loads_named_graphs_into_the_store(tmp_path: Path):
-    """build fills DIR/store with one graph per note plus the vocabulary graph."""
+    """build fills DIR/store with one graph per note plus the vocabulary and build graphs."""
     run = met2rdf("build", str(EXAMPLE_VAULT), "--out", str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert f"and {tmp_path / 'store'}" in run.stdout
     store = ox.Store.read_only(str(tmp_path / "store"))
     graphs = {g.value for g in store.named_graphs()}
-    assert graphs == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH}
+    assert graphs == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH, KEYS_GRAPH}
     expected = {(str(t), g.iri) for g in build(EXAMPLE_VAULT).graphs for t in set(g.triples)}
     got = {(str(ox.Triple(q.subject, q.predicate, q.object)), q.graph_name.value)
-           for q in store if q.graph_name.value != BUILD_GRAPH}
+           for q in store if q.graph_name.value != KEYS_GRAPH}
     assert got == expected
     keys = {q.subject.value for q in store.quads_for_pattern(None, None, None,
-                                                             ox.NamedNode(BUILD_GRAPH))}
-    assert keys == {note_iri("Mets.md"), VOCABULARY_GRAPH}
+                                                             ox.NamedNode(KEYS_GRAPH))}
+    assert keys == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH}
 
 
 def test_build_again_replaces_the_store(tmp_path: Path):
@@ -42,7 +43,7 @@ def test_build_again_replaces_the_store(tmp_path: Path):
     assert met2rdf("build", str(vault), "--out", str(out)).returncode == 0
     store = ox.Store.read_only(str(out / "store"))
     assert {g.value for g in store.named_graphs()} == {note_iri("a.md"), VOCABULARY_GRAPH,
-                                                       BUILD_GRAPH}
+                                                       BUILD_GRAPH, KEYS_GRAPH}
 
 
 def test_no_store_skips_it(tmp_path: Path):

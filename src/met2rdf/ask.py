@@ -27,7 +27,7 @@ from .build import VOCABULARY_GRAPH
 from .errors import QueryError, UnknownConceptError
 from .model import Concept
 from .query import Results, run_query
-from .store import BUILD_GRAPH, BUILD_KEY
+from .store import BUILD_KEY, KEYS_GRAPH
 from .vocab import TYPES, Vocabulary, default_vocabulary, normalize_label
 
 _TYPE_WORDS = {
@@ -158,7 +158,7 @@ def known_concepts(store: ox.Store) -> tuple[Concept, ...]:
     """
     found = next(store.quads_for_pattern(ox.NamedNode(VOCABULARY_GRAPH),
                                          ox.NamedNode(BUILD_KEY), None,
-                                         ox.NamedNode(BUILD_GRAPH)), None)
+                                         ox.NamedNode(KEYS_GRAPH)), None)
     key = found.object.value if found is not None and isinstance(found.object,
                                                                   ox.Literal) else None
     if key is not None and key in _KNOWN:

@@ -10,9 +10,10 @@ cached per note (by the note's bytes and everything its result depends on):
    (in batches, with the shapes compiled to SPARQL).
 
 The graph is kept as named graphs, the layout of the store and of ``push``: one graph per
-note, named by the note's IRI, and one for the vocabulary and the ontology
-(``VOCABULARY_GRAPH``).  ``graph.ttl`` is the notes' Turtle chunks in path order, then the
-vocabulary's: the same vault always gives the same bytes.
+note, named by the note's IRI, one for the vocabulary and the ontology
+(``VOCABULARY_GRAPH``) and one for the build's problems and SHACL report (``BUILD_GRAPH``,
+see :mod:`met2rdf.diagnostics`; not in ``graph.ttl``).  ``graph.ttl`` is the notes' Turtle
+chunks in path order, then the vocabulary's: the same vault always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .diagnostics import BUILD_GRAPH, diagnostic_triples
 from .errors import OutputError
 from .extract import extract_facts, find_topic
 from .graph import (
@@ -152,18 +154,26 @@ class BuildResult:
 
     @property
     def graphs(self) -> tuple[NamedGraph, ...]:
-        """The named graphs: one per note, then the vocabulary and ontology."""
-        return (*(n.graph for n in self.notes), NamedGraph(VOCABULARY_GRAPH, self.vocabulary))
+        """The named graphs: one per note, the build's problems and SHACL report, then the
+        vocabulary and ontology."""
+        return (*(n.graph for n in self.notes),
+                NamedGraph(BUILD_GRAPH, diagnostic_triples(self.problems, self.report)),
+                NamedGraph(VOCABULARY_GRAPH, self.vocabulary))
 
     @property
     def triples(self) -> tuple[ox.Triple, ...]:
-        """Every triple of every graph (a triple asserted by two notes appears twice)."""
-        return tuple(t for g in self.graphs for t in g.triples)
+        """Every triple of graph.ttl: the notes' graphs and the vocabulary's, not the build
+        graph (a triple asserted by two notes appears twice)."""
+        return tuple(t for g in self.graphs if g.iri != BUILD_GRAPH for t in g.triples)
 
-    def chunks(self) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
-        """(graph IRI, key, Turtle chunk reader) of every named graph, vocabulary last."""
+    def chunks(self, build_graph: bool = False) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """(graph IRI, key, Turtle chunk reader) of the notes' graphs, then (with
+        ``build_graph``, for the store) the build graph, then the vocabulary's."""
         for entry in self.entries:
             yield note_iri(entry.path), entry.key, partial(_chunk_of, self, entry)
+        if build_graph:
+            build = _turtle_chunk(diagnostic_triples(self.problems, self.report))
+            yield BUILD_GRAPH, _digest(build), lambda: build
         yield VOCABULARY_GRAPH, _digest(self.vocabulary_turtle), lambda: self.vocabulary_turtle
 
     def turtle(self) -> bytes:

@@ -20,6 +20,8 @@ from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
+from .render import to_html
+from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .store import DEFAULT_STORE, load_files, open_store, read_rdf, sync_store
 from .validate import validate_graph
@@ -96,7 +98,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return result
     write_graph(out, result)
     if store is not None:
-        sync_store(store, result.chunks())
+        sync_store(store, result.chunks(build_graph=True))
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
@@ -179,6 +181,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for param, concept in zip(answer.question.params, answer.concepts):
         _err(f"{param.name.upper()} = {concept.pref_label} <{concept.iri}>")
     _print_results(answer.results, args.format, [p.name for p in answer.question.params])
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML page of what the vault says: which cancers spread where
+    and what each site's metastases cause (a network and tables, each fact with its note and
+    line), and the vault's health; all from SPARQL over the store or an RDF file."""
+    if args.graph is not None and args.store is not None:
+        _err("met2rdf report: give --store DIR or GRAPH, not both")
+        return EXIT_USAGE
+    if args.graph is not None and not args.graph.is_file():
+        _err(f"met2rdf: {args.graph}: no such file")
+        return EXIT_USAGE
+    source = read_rdf(args.graph) if args.graph else open_store(args.store or DEFAULT_STORE)
+    report = report_store(source)
+    write_atomic(args.out, to_html(report))
+    print(f"{report.health.notes} notes, {report.health.facts} facts, "
+          f"{len(report.spread)} cancer-site and {len(report.symptoms)} site-symptom edges "
+          f"-> {args.out}")
     return EXIT_OK
 
 
@@ -355,6 +376,17 @@ def make_parser() -> argparse.ArgumentParser:
                    help="what it is about: a label or synonym ('crc', 'bone mets', 'Liver')")
     p.add_argument("--list", action="store_true", help="list the questions")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("report", help="write an HTML report of what the vault says",
+                       description=cmd_report.__doc__)
+    p.add_argument("graph", type=Path, nargs="?", metavar="GRAPH",
+                   help="report an RDF file (graph.ttl, or N-Quads from push --format) instead "
+                        "of the store")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help=f"the embedded store (default: {DEFAULT_STORE})")
+    p.add_argument("-o", "--out", type=Path, default=Path("out/report.html"), metavar="FILE",
+                   help="the HTML file to write (default: out/report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", parents=[store], help=cmd_serve.__doc__,
                        description=cmd_serve.__doc__)

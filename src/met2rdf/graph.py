@@ -149,4 +149,6 @@ def ontology_triples() -> tuple[ox.Triple, ...]:
 def sort_key(t: ox.Triple) -> tuple[str, str, str]:
     """Order triples by subject IRI, predicate IRI, then the object's N-Triples form, for
     byte-identical output (subjects and predicates are always IRIs here)."""
-    return (t.subject.value, t.predicate.value, str(t.object))
+    subject = t.subject
+    return (str(subject) if isinstance(subject, ox.Triple) else subject.value,
+            t.predicate.value, str(t.object))

@@ -52,7 +52,7 @@ def replace_graphs(store: ox.Store, graphs: Iterable[NamedGraph]) -> None:
     store.flush()
 
 
-BUILD_GRAPH = BASE + "graph/build"
+KEYS_GRAPH = BASE + "graph/keys"
 BUILD_KEY = MET + "buildKey"
 BULK = 256  # graphs to load at once from which the bulk loader is used
 Chunk = tuple[str, str, Callable[[], bytes]]  # graph IRI, key of its content, Turtle chunk
@@ -62,20 +62,20 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     """Make the store hold exactly the given named graphs, loading only those that changed.
 
     Each chunk is a graph in the build's Turtle (its prefixes).  The store remembers the key
-    of every graph it holds (``<graph> met:buildKey "key"`` in ``BUILD_GRAPH``); a graph
+    of every graph it holds (``<graph> met:buildKey "key"`` in ``KEYS_GRAPH``); a graph
     whose key is unchanged is left alone, other graphs (and the default graph) are dropped.
     Stale graphs and their keys go in one transaction; the new graphs and their keys come
     in a second (a big change, ``BULK`` graphs or more, through the bulk loader, keys
     last), so a build that stops half-way leaves graphs without keys, which the next build
     drops and reloads.  Returns the number of graphs loaded.
     """
-    build = ox.NamedNode(BUILD_GRAPH)
+    build = ox.NamedNode(KEYS_GRAPH)
     have = {q.subject.value: q.object.value
             for q in store.quads_for_pattern(None, ox.NamedNode(BUILD_KEY), None, build)
             if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)}
     wanted = list(chunks)
     want = {iri: key for iri, key, _ in wanted}
-    present = {str(g.value) for g in store.named_graphs()} - {BUILD_GRAPH}
+    present = {str(g.value) for g in store.named_graphs()} - {KEYS_GRAPH}
     stale = sorted(g for g in present if g not in want or have.get(g) != want[g])
     load = [c for c in wanted if c[0] not in present or have.get(c[0]) != c[1]]
     forget = sorted(g for g in have if want.get(g) != have[g] or g not in present)
@@ -86,7 +86,7 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     if forget or stale or default is not None:
         store.update(_drop(stale, forget, have, default is not None))
     if small:  # one transaction: the graphs and their keys
-        keys = (prefix_lines() + b"GRAPH <" + BUILD_GRAPH.encode() + b"> {\n"
+        keys = (prefix_lines() + b"GRAPH <" + KEYS_GRAPH.encode() + b"> {\n"
                 + b"".join(f"<{iri}> <{BUILD_KEY}> {_string(key)} .\n".encode()
                            for iri, key, _ in load) + b"}\n")
         store.load(_TrigReader(load).read() + keys, format=ox.RdfFormat.TRIG)
@@ -102,7 +102,7 @@ def _drop(stale: Sequence[str], forget: Sequence[str], have: dict[str, str],
           clear_default: bool) -> str:
     """One SPARQL update forgetting keys, then dropping the stale graphs (keys first)."""
     keys = "".join(f"<{g}> <{BUILD_KEY}> {_string(have[g])} .\n" for g in forget)
-    ops = [f"DELETE DATA {{ GRAPH <{BUILD_GRAPH}> {{\n{keys}}} }}"] if keys else []
+    ops = [f"DELETE DATA {{ GRAPH <{KEYS_GRAPH}> {{\n{keys}}} }}"] if keys else []
     ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
     if clear_default:
         ops.append("CLEAR SILENT DEFAULT")
