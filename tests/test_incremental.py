@@ -113,6 +113,7 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
     """The store is updated graph by graph and ends equal to a clean load after each change;
     graphs and default-graph triples that no build made are dropped."""
     monkeypatch.setattr(store_module, "BULK", bulk)
+    monkeypatch.setattr(store_module, "BULK_SLICE", 2)  # several bulk_load calls
     cache, store = tmp_path / "cache", ox.Store()
 
     def sync() -> int:
