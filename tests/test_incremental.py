@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 import met2rdf.store as store_module
+import met2rdf.vault as vault_module
 from met2rdf.build import build_vault
 from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, sync_store
 from met2rdf.vocab import load_vocabulary
@@ -156,3 +159,29 @@ def test_graph_file_copies_unchanged_chunks_and_survives_hand_edits(vault: Path,
         f.write(b"#")
     expected = write()
     assert out.read_bytes() == expected == turtle(vault, None)[0]
+
+
+def test_files_unchanged_on_disk_are_not_read(vault: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch):
+    """A note whose size, time and inode are as before is not read again; an edited one is,
+    and the result is still a clean build's."""
+    cache = tmp_path / "cache"
+    past = time.time() - 60
+    for note in vault.rglob("*.md"):
+        os.utime(note, (past, past))
+    first, _ = turtle(vault, cache)
+    reads: list[str] = []
+    real = vault_module.read_note
+
+    def counting(rel: str, path: Path | str):
+        reads.append(rel)
+        return real(rel, path)
+
+    monkeypatch.setattr(vault_module, "read_note", counting)
+    again, reused = turtle(vault, cache)
+    assert (again, reused, reads) == (first, len(NOTES), [])
+    (vault / "Liver.md").write_text("# Liver\nThe [[Breast cancer]] rarely spreads to skin.\n")
+    os.utime(vault / "Liver.md", (past + 1, past + 1))
+    edited, reused = turtle(vault, cache)
+    assert reads == ["Liver.md"] and reused == len(NOTES) - 1
+    assert edited == turtle(vault, None)[0]

@@ -31,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .diagnostics import BUILD_GRAPH, diagnostic_triples
-from .errors import OutputError
+from .errors import NoteError, OutputError
 from .extract import extract_facts, find_topic
 from .graph import (
     PREFIXES,
@@ -42,10 +42,10 @@ from .graph import (
     sort_key,
 )
 from .iris import BASE, note_iri
-from .model import Concept, Fact, Note, Problem, SourceNote
+from .model import Concept, Fact, Note, Problem, SourceNote, UnchangedNote
 from .parse import parse_note
 from .validate import ValidationReport, ValidationResult, validate_triples
-from .vault import LinkResolver, link_key, read_vault
+from .vault import LinkResolver, link_key, read_note, read_vault
 from .vocab import Vocabulary, fold_word, normalize_label, package_data, tokenize
 
 VOCABULARY_GRAPH = BASE + "graph/vocabulary"
@@ -105,6 +105,7 @@ class NoteEntry:
     statements: int
     used: tuple[str, ...]
     results: tuple[ValidationResult, ...]
+    signature: tuple[int, ...] = ()  # the file's size, time and inode (see read_vault)
 
 
 @dataclass(frozen=True)
@@ -436,9 +437,9 @@ def _run(function: Callable, tasks: list, jobs: int, initargs: tuple,
 INDEX = "index"
 
 
-def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
+def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: Vocabulary,
                 validate: bool = True, cache_dir: Path | None = None, jobs: int | None = None,
-                progress: Progress | None = None) -> BuildResult:
+                progress: Progress | None = None, saved: dict | None = None) -> BuildResult:
     """Build the graph of decoded notes (problems from reading are passed through).
 
     With ``cache_dir``, a note is reused unread when its text, the code, the vocabulary
@@ -446,18 +447,24 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
     """
     jobs = jobs or min(os.cpu_count() or 1, 8)
     cache = Cache(cache_dir)
+    base_key = _base_key(vocab, validate)
+    if saved is None:
+        saved = cache.index(INDEX, base_key)
+    before: dict[str, NoteEntry] = saved.get("entries", {})
     problems: list[Problem] = []
-    notes: list[SourceNote] = []
+    notes: list[SourceNote | UnchangedNote] = []
     for source in sources:
+        if isinstance(source, UnchangedNote):
+            old = before.get(source.path)
+            if old is None or old.signature != source.signature:
+                source = read_note(source.path, source.file)
         if isinstance(source, Problem):
             problems.append(source)
         else:
             notes.append(source)
     notes.sort(key=lambda n: n.path)
-    texts = {n.path: _digest(n.path, n.text) for n in notes}
-    base_key = _digest(code_version(), vocabulary_digest(vocab), str(validate))
-    saved = cache.index(INDEX, base_key)
-    before: dict[str, NoteEntry] = saved.get("entries", {})
+    texts = {n.path: before[n.path].text if isinstance(n, UnchangedNote)
+             else _digest(n.path, n.text) for n in notes}
     before_labels: frozenset[str] = frozenset(saved.get("labels", ()))
 
     # 1. survey: topics, names and links of every note
@@ -507,18 +514,21 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
         if old is not None and old.text == texts[note.path] and not old.results:
             labels = {x for x in old.labels if x in item_set}
             if added.by_word:
-                labels.update(added.labels(note_words(survey.title, note.text)))
+                labels.update(added.labels(note_words(survey.title, _source(note).text)))
             key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
             if key == old.key:
-                entries[note.path] = old
+                entries[note.path] = (old if old.signature == note.signature
+                                      else replace(old, signature=note.signature))
                 continue
-        work.append(((parsed.get(note.path, note), note.text, links, survey.topic),
+        source = _source(note)
+        work.append(((parsed.get(note.path, source), source.text, links, survey.topic),
                      (texts[note.path], links, named)))
     fresh: dict[str, NoteOutput] = {}
     outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
                    (vocab, link_topics, label_index, base_vocab), progress, "extract", len(work),
                    (validate,))
     key_parts = {w[0][0].path: w[1] for w in work}
+    signatures = {n.path: n.signature for n in notes}
     for output in outputs:
         text, links, named = key_parts[output.path]
         key = _note_key(base_key, text, links, named, output.labels)
@@ -527,7 +537,7 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
             cache.put(key, output)
         entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
                                          output.labels, len(output.facts), output.statements,
-                                         output.used, output.results)
+                                         output.used, output.results, signatures[output.path])
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results}})
@@ -546,6 +556,20 @@ def build_notes(sources: Iterable[SourceNote | Problem], vocab: Vocabulary,
                        problems=tuple(problems), report=report, reused=len(notes) - len(work),
                        fresh=fresh, cache=cache if cache_dir else None,
                        vocabulary_turtle=vocabulary_turtle, cache_dir=cache_dir)
+
+
+def _base_key(vocab: Vocabulary, validate: bool) -> str:
+    return _digest(code_version(), vocabulary_digest(vocab), str(validate))
+
+
+def _source(note: SourceNote | UnchangedNote) -> SourceNote:
+    """The note's text: read now for a note the build had not read (it was unchanged)."""
+    if isinstance(note, SourceNote):
+        return note
+    found = read_note(note.path, note.file)
+    if isinstance(found, Problem):
+        raise NoteError(f"{found} (it changed during the build; build again)")
+    return found
 
 
 def _validate_vocabulary(cache: Cache, base_key: str, vocabulary: Sequence[ox.Triple],
@@ -582,5 +606,7 @@ def build_vault(path: Path, vocab: Vocabulary, validate: bool = True,
                 cache_dir: Path | None = None, jobs: int | None = None,
                 progress: Progress | None = None) -> BuildResult:
     """Build the graph of a vault folder or a single note."""
-    return build_notes(read_vault(path), vocab, validate=validate, cache_dir=cache_dir,
-                       jobs=jobs, progress=progress)
+    saved = Cache(cache_dir).index(INDEX, _base_key(vocab, validate))
+    known = {p: e.signature for p, e in saved.get("entries", {}).items() if e.signature}
+    return build_notes(read_vault(path, known), vocab, validate=validate, cache_dir=cache_dir,
+                       jobs=jobs, progress=progress, saved=saved)

@@ -34,6 +34,17 @@ class SourceNote:
     path: str  # vault-relative, POSIX separators
     title: str  # file name without .md
     text: str
+    signature: tuple[int, ...] = ()  # size, mtime and inode when read (empty: not to trust)
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedNote:
+    """A note file whose size, time and inode match the previous build's: not read unless
+    its text is needed (``read_note``)."""
+
+    path: str  # vault-relative
+    file: str  # where it is
+    signature: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from .model import Problem, SourceNote, SourceSpan
+from .model import Problem, SourceNote, SourceSpan, UnchangedNote
 
 NOTE_SUFFIX = ".md"
 _RELATIVE = re.compile(r"^(?:\.{0,2}/)+")
@@ -102,27 +104,54 @@ def too_large(rel: str, size: int) -> Problem:
                                        "bytes for one note; split it, skipped")
 
 
-def read_vault(root: Path) -> Iterator[SourceNote | Problem]:
+def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
+               ) -> Iterator[SourceNote | UnchangedNote | Problem]:
     """Yield every note of the vault at ``root`` (or a problem for a note that cannot be read).
 
-    A note over ``MAX_NOTE_BYTES`` is refused before it is read.
+    A note over ``MAX_NOTE_BYTES`` is refused before it is read.  A note whose size,
+    modification time and inode are those ``known`` gives an :class:`UnchangedNote`
+    without being read.
     """
     if root.is_file():
         notes = [(root.name, root)]
     else:
         notes = _note_files(root)
     for rel, path in notes:
-        try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size > MAX_NOTE_BYTES:
-                    yield too_large(rel, size)
-                    continue
-                data = f.read(MAX_NOTE_BYTES + 1)
-        except OSError as exc:
-            yield Problem(SourceSpan(rel, 1), f"cannot read: {exc.strerror}; skipped")
-            continue
-        yield decode_note(data, rel)
+        if known:
+            signature = known.get(rel)
+            if signature:
+                try:
+                    if _signature(os.stat(path)) == signature:
+                        yield UnchangedNote(rel, str(path), signature)
+                        continue
+                except OSError:
+                    pass
+        yield read_note(rel, path)
+
+
+def read_note(rel: str, path: Path | str) -> SourceNote | Problem:
+    """Read and decode one note file (``rel``: its vault-relative path)."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_size > MAX_NOTE_BYTES:
+                return too_large(rel, st.st_size)
+            data = f.read(MAX_NOTE_BYTES + 1)
+    except OSError as exc:
+        return Problem(SourceSpan(rel, 1), f"cannot read: {exc.strerror}; skipped")
+    note = decode_note(data, rel)
+    if isinstance(note, SourceNote) and time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+        # trusted next time only if it was not written in the last seconds: a second write
+        # in the same clock tick with the same size would otherwise go unseen
+        note = replace(note, signature=_signature(st))
+    return note
+
+
+_SETTLED_NS = 2_000_000_000
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def link_key(name: str) -> str:
