@@ -118,13 +118,13 @@ class BuildResult:
     """
 
     entries: tuple[NoteEntry, ...]
-    vocabulary: tuple[ox.Triple, ...]
     problems: tuple[Problem, ...]
     report: ValidationReport | None
     reused: int = 0  # notes whose results came from the cache
     fresh: Mapping[str, NoteOutput] = field(default_factory=dict)  # path -> output
     cache: Cache | None = None
-    vocabulary_turtle: bytes = b""
+    vocabulary_turtle: bytes = b""  # the vocabulary and ontology graph as a Turtle chunk
+    vocabulary_statements: int = 0
     cache_dir: Path | None = None
 
     def output(self, entry: NoteEntry) -> NoteOutput:
@@ -137,6 +137,12 @@ class BuildResult:
             raise OutputError(f"{entry.path}: its cached result is gone; build again with "
                              "--no-cache")
         return found
+
+    @property
+    def vocabulary(self) -> tuple[ox.Triple, ...]:
+        """The vocabulary and ontology graph: the concepts the notes name, with the sites
+        and broader concepts they point to, and the ontology."""
+        return parse_chunk(self.vocabulary_turtle)
 
     @property
     def notes(self) -> tuple[NoteOutput, ...]:
@@ -183,7 +189,7 @@ class BuildResult:
 
     def statements(self) -> int:
         """The number of triple statements written (per note, then the vocabulary)."""
-        return sum(e.statements for e in self.entries) + len(self.vocabulary)
+        return sum(e.statements for e in self.entries) + self.vocabulary_statements
 
 
 def _chunk_of(result: BuildResult, entry: NoteEntry) -> bytes:
@@ -544,18 +550,26 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}
-    vocabulary = (*ontology_triples(), *concept_triples(concept_closure(used, vocab)))
-    vocabulary_turtle = _turtle_chunk(vocabulary)
+    closure = concept_closure(used, vocab)
+    vocabulary_key = _digest("vocabulary", base_key, *map(repr, closure))
+    hit = cache.get(vocabulary_key)
+    if isinstance(hit, tuple):
+        vocabulary_turtle, vocabulary_statements = hit
+    else:
+        triples = {*ontology_triples(), *concept_triples(closure)}
+        vocabulary_turtle, vocabulary_statements = _turtle_chunk(triples), len(triples)
+        cache.put(vocabulary_key, (vocabulary_turtle, vocabulary_statements))
     report = None
     if validate:
         results = [r for e in ordered_entries for r in e.results]
-        results += _validate_vocabulary(cache, base_key, vocabulary, vocabulary_turtle)
+        results += _validate_vocabulary(cache, base_key, vocabulary_turtle)
         unique = sorted(set(results), key=lambda r: (r.spans, r.focus, r.path or "", r.message))
         report = ValidationReport(conforms=not unique, results=tuple(unique))
-    return BuildResult(entries=ordered_entries, vocabulary=vocabulary,
+    return BuildResult(entries=ordered_entries,
                        problems=tuple(problems), report=report, reused=len(notes) - len(work),
                        fresh=fresh, cache=cache if cache_dir else None,
-                       vocabulary_turtle=vocabulary_turtle, cache_dir=cache_dir)
+                       vocabulary_turtle=vocabulary_turtle,
+                       vocabulary_statements=vocabulary_statements, cache_dir=cache_dir)
 
 
 def _base_key(vocab: Vocabulary, validate: bool) -> str:
@@ -572,14 +586,14 @@ def _source(note: SourceNote | UnchangedNote) -> SourceNote:
     return found
 
 
-def _validate_vocabulary(cache: Cache, base_key: str, vocabulary: Sequence[ox.Triple],
+def _validate_vocabulary(cache: Cache, base_key: str,
                          turtle: bytes) -> tuple[ValidationResult, ...]:
     """Validate the vocabulary graph (its results cached by its content)."""
     key = _digest("vocabulary", base_key, turtle)
     hit = cache.get(key)
     if isinstance(hit, tuple):
         return hit
-    results = validate_triples(vocabulary).results
+    results = validate_triples(parse_chunk(turtle)).results
     cache.put(key, results)
     return results
 
