@@ -12,7 +12,7 @@ import pytest
 
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
-from met2rdf.build import build_vault
+from met2rdf.build import LabelIndex, NoteWords, bloom_may_contain, build_vault
 from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, sync_store
 from met2rdf.vocab import load_vocabulary
 from met2rdf.write import write_graph
@@ -185,3 +185,18 @@ def test_files_unchanged_on_disk_are_not_read(vault: Path, tmp_path: Path,
     edited, reused = turtle(vault, cache)
     assert reads == ["Liver.md"] and reused == len(NOTES) - 1
     assert edited == turtle(vault, None)[0]
+
+
+def test_a_note_could_contain_a_label_in_one_run_of_words_or_two():
+    """Labels count for a note when extraction could find them: as one run of its words, or
+    two (a shared modifier, "urinary frequency, urgency"; a table cell + "cancer")."""
+    words = NoteWords("Liver", "Mets: urinary frequency, urgency. See breast cancer note 17.\n"
+                               "| Site |\n|---|\n| Mammary |\n")
+    index = LabelIndex(["a\turinary urgency", "b\tbreast cancer note 2", "c\tliver",
+                        "d\tcancer note 17", "e\tmammary cancer", "f\tfrequency liver mets",
+                        "g\tnote 17 breast"])
+    assert index.labels(words) == ("a\turinary urgency", "c\tliver", "d\tcancer note 17",
+                                   "e\tmammary cancer", "g\tnote 17 breast")
+    assert bloom_may_contain(words.bloom(), ("urinary", "urgency", "cancer"))
+    assert not bloom_may_contain(words.bloom(), ("pancreas", "urgency"))
+    assert index.maybe(words.bloom()) and not LabelIndex(["x\tpancreas"]).maybe(words.bloom())

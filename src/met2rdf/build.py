@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -83,7 +84,8 @@ class NoteOutput:
     used: tuple[str, ...]  # concept IRIs the graph names
     turtle: bytes  # the note's graph: sorted, unique triples, Turtle without prefix lines
     statements: int  # the number of triples in it
-    labels: tuple[str, ...] = ()  # the vault names its text could contain (see note_labels)
+    labels: tuple[str, ...] = ()  # the vault names its text could contain (LabelIndex)
+    bloom: int = 0  # its words (NoteWords.bloom)
     results: tuple[ValidationResult, ...] = ()
 
     @property
@@ -106,6 +108,7 @@ class NoteEntry:
     used: tuple[str, ...]
     results: tuple[ValidationResult, ...]
     signature: tuple[int, ...] = ()  # the file's size, time and inode (see read_vault)
+    bloom: int = 0  # its words (NoteWords.bloom)
 
 
 @dataclass(frozen=True)
@@ -316,31 +319,78 @@ def label_items(extra: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
     return tuple(sorted(f"{iri}\t{label}" for iri, labels in extra.items() for label in labels))
 
 
+class NoteWords:
+    """A note's folded words in order (its title, then its text), to tell which vault
+    labels it could contain."""
+
+    def __init__(self, title: str, text: str) -> None:
+        self.runs = ([t[0] for t in tokenize(title)], [t[0] for t in tokenize(text)])
+        self.words = {*self.runs[0], *self.runs[1], *_COMPOSED}
+        self._at: dict[str, list[tuple[int, int]]] = {}
+        for r, run in enumerate(self.runs):
+            for i, word in enumerate(run):
+                self._at.setdefault(word, []).append((r, i))
+
+    def contiguous(self, words: Sequence[str]) -> bool:
+        """Whether the words occur one after another (a composed word alone always does)."""
+        if not words or (len(words) == 1 and words[0] in _COMPOSED):
+            return True
+        n = len(words)
+        return any(self.runs[r][i:i + n] == list(words) for r, i in self._at.get(words[0], ()))
+
+    def could_contain(self, label: Sequence[str]) -> bool:
+        """Whether extraction could find ``label`` here: all its words occur, and it is one
+        run of the note's words or two (a modifier shared over a list, "urinary frequency,
+        urgency": "urinary" + "urgency"; a table cell + "cancer")."""
+        return all(w in self.words for w in label) and any(
+            self.contiguous(label[:k]) and self.contiguous(label[k:])
+            for k in range(len(label), 0, -1))
+
+    def bloom(self) -> int:
+        """A Bloom filter of the words (2,048 bits, two hashes), kept in the build index so
+        a new label can be tested against a note without reading it."""
+        bits = 0
+        for word in self.words:
+            for h in _hashes(word):
+                bits |= 1 << h
+        return bits
+
+
+def _hashes(word: str) -> tuple[int, int]:
+    data = word.encode("utf-8", "surrogatepass")
+    return zlib.crc32(data) & 2047, zlib.crc32(data, 0x5BD1E995) & 2047
+
+
+def bloom_may_contain(bloom: int, label: Sequence[str]) -> bool:
+    """False when a note whose words gave ``bloom`` cannot contain all of the label's words."""
+    return all(w in _COMPOSED or all(bloom >> h & 1 for h in _hashes(w)) for w in label)
+
+
 class LabelIndex:
-    """Which of the vault's extra labels a text could contain: all of a label's words occur
-    in the text (the words of the title and ``_COMPOSED`` count as present)."""
+    """The vault's extra labels, filed under their rarest word, to find those a note could
+    contain (``NoteWords.could_contain``)."""
 
     def __init__(self, items: Iterable[str]) -> None:
-        labels = [(item, frozenset(normalize_label(item.split("\t", 1)[1]))) for item in items]
+        labels = [(item, normalize_label(item.split("\t", 1)[1])) for item in items]
         count: dict[str, int] = {}
         for _, words in labels:
-            for word in words:
+            for word in set(words):
                 count[word] = count.get(word, 0) + 1
-        self.by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        self.by_word: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for item, words in labels:  # filed under its rarest word: few to test per word
             if words:
                 rarest = min(words, key=lambda w: (count[w], w))
                 self.by_word.setdefault(rarest, []).append((item, words))
 
-    def labels(self, words: set[str]) -> tuple[str, ...]:
-        found = {item for word in words for item, need in self.by_word.get(word, ())
-                 if need <= words}
+    def labels(self, note: NoteWords) -> tuple[str, ...]:
+        found = {item for word in note.words for item, label in self.by_word.get(word, ())
+                 if note.could_contain(label)}
         return tuple(sorted(found))
 
-
-def note_words(title: str, text: str) -> set[str]:
-    """The folded words of a note's title and text, and the words extraction composes."""
-    return {t[0] for t in tokenize(title)} | {t[0] for t in tokenize(text)} | _COMPOSED
+    def maybe(self, bloom: int) -> bool:
+        """Whether a note with this Bloom filter could contain any of the labels."""
+        return any(bloom_may_contain(bloom, label)
+                   for labels in self.by_word.values() for _, label in labels)
 
 
 def _note_key(base: str, text: str, links: tuple, named: Sequence[str],
@@ -391,9 +441,10 @@ def _extract(jobs: Sequence[tuple[Note | SourceNote, str,
         triples = sorted(set(note_triples(note, facts, topic, links)), key=sort_key)
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
-        labels = label_index.labels(note_words(note.title, text))
-        outputs.append(NoteOutput(note.path, facts, tuple(used), _turtle_chunk(triples, ordered=True),
-                                  len(triples), labels))
+        words = NoteWords(note.title, text)
+        outputs.append(NoteOutput(note.path, facts, tuple(used),
+                                  _turtle_chunk(triples, ordered=True), len(triples),
+                                  label_index.labels(words), words.bloom()))
         graphs.append(triples)
     if not validate:
         return outputs
@@ -519,8 +570,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         old = before.get(note.path)
         if old is not None and old.text == texts[note.path] and not old.results:
             labels = {x for x in old.labels if x in item_set}
-            if added.by_word:
-                labels.update(added.labels(note_words(survey.title, _source(note).text)))
+            if added.by_word and added.maybe(old.bloom):
+                labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
             key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
             if key == old.key:
                 entries[note.path] = (old if old.signature == note.signature
@@ -543,7 +594,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             cache.put(key, output)
         entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
                                          output.labels, len(output.facts), output.statements,
-                                         output.used, output.results, signatures[output.path])
+                                         output.used, output.results, signatures[output.path],
+                                         output.bloom)
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results}})
