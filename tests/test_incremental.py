@@ -13,7 +13,7 @@ import pytest
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
 from met2rdf.build import LabelIndex, NoteWords, bloom_may_contain, build_vault
-from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, sync_store
+from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, stored_keys, sync_store
 from met2rdf.vocab import load_vocabulary
 from met2rdf.write import write_graph
 
@@ -124,9 +124,12 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
                                              jobs=1).chunks(build_graph=True))
 
     assert sync() == len(NOTES) + 2  # the notes, the build and vocabulary graphs
+    dataset = stored_keys(store)[KEYS_GRAPH]
     assert sync() == 0 and quads(store) == clean_store(vault)
+    assert stored_keys(store)[KEYS_GRAPH] == dataset  # nothing changed, nor its key
     (vault / "misc.md").write_text("- BrCa-notes may cause jaundice and fatigue.\n")
     assert 1 <= sync() <= 2 and quads(store) == clean_store(vault)
+    assert stored_keys(store)[KEYS_GRAPH] != dataset
     (vault / "Liver.md").unlink()
     shutil.move(vault / "cards" / "Bone mets.md", vault / "Bone mets.md")
     sync()

@@ -28,7 +28,7 @@ def test_build_loads_named_graphs_into_the_store(tmp_path: Path):
     assert got == expected
     keys = {q.subject.value for q in store.quads_for_pattern(None, None, None,
                                                              ox.NamedNode(KEYS_GRAPH))}
-    assert keys == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH}
+    assert keys == {note_iri("Mets.md"), VOCABULARY_GRAPH, BUILD_GRAPH, KEYS_GRAPH}
 
 
 def test_build_again_replaces_the_store(tmp_path: Path):

@@ -23,7 +23,6 @@ from importlib import resources
 
 import pyoxigraph as ox
 
-from .build import VOCABULARY_GRAPH
 from .errors import QueryError, UnknownConceptError
 from .model import Concept
 from .query import Results, run_query
@@ -153,12 +152,11 @@ _KNOWN: dict[str, tuple[Concept, ...]] = {}
 def known_concepts(store: ox.Store) -> tuple[Concept, ...]:
     """The packaged vocabulary's concepts, updated by those the store describes.
 
-    Kept for the process by the build key of the store's vocabulary graph (a store made by
-    ``build``), so a process that asks many questions reads the concepts once.
+    Kept for the process by the key of the store's contents (a store made by ``build``), so
+    a process that asks many questions reads the concepts once.
     """
-    found = next(store.quads_for_pattern(ox.NamedNode(VOCABULARY_GRAPH),
-                                         ox.NamedNode(BUILD_KEY), None,
-                                         ox.NamedNode(KEYS_GRAPH)), None)
+    found = next(store.quads_for_pattern(ox.NamedNode(KEYS_GRAPH), ox.NamedNode(BUILD_KEY),
+                                         None, ox.NamedNode(KEYS_GRAPH)), None)
     key = found.object.value if found is not None and isinstance(found.object,
                                                                   ox.Literal) else None
     if key is not None and key in _KNOWN:

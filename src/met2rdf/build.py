@@ -74,6 +74,9 @@ class Survey:
     problems: tuple[Problem, ...]
     new_names: tuple[str, ...] = ()  # its title and aliases the vocabulary does not know
 
+    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
+        return (type(self), tuple(getattr(self, f) for f in self.__slots__))
+
 
 @dataclass(frozen=True, slots=True)
 class NoteOutput:
@@ -109,6 +112,9 @@ class NoteEntry:
     results: tuple[ValidationResult, ...]
     signature: tuple[int, ...] = ()  # the file's size, time and inode (see read_vault)
     bloom: int = 0  # its words (NoteWords.bloom)
+
+    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
+        return (type(self), tuple(getattr(self, f) for f in self.__slots__))
 
 
 @dataclass(frozen=True)
@@ -426,19 +432,19 @@ def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
     return out
 
 
-def _extract(jobs: Sequence[tuple[Note | SourceNote, str,
-                                  tuple[tuple[str, str | None], ...], str | None]],
+def _extract(jobs: Sequence[tuple[Note | SourceNote, str, tuple[tuple[str, str | None], ...],
+                                  str | None, tuple[str, ...]]],
              validate: bool) -> list[NoteOutput]:
     vocab, link_topics, label_index = _WORKER["vocab"], _WORKER["links"], _WORKER["labels"]
     assert isinstance(vocab, Vocabulary) and isinstance(link_topics, Mapping)
     assert isinstance(label_index, LabelIndex)
     outputs: list[NoteOutput] = []
     graphs: list[list[ox.Triple]] = []
-    for item, text, links, topic_iri in jobs:
+    for item, text, links, topic_iri, names in jobs:
         note = item if isinstance(item, Note) else parse_note(item)
         facts = extract_facts(note, vocab, link_topics)
         topic = vocab.concepts[topic_iri] if topic_iri else None  # found by the survey
-        triples = sorted(set(note_triples(note, facts, topic, links)), key=sort_key)
+        triples = sorted(set(note_triples(note, facts, topic, links, names)), key=sort_key)
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
         words = NoteWords(note.title, text)
@@ -578,7 +584,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                                       else replace(old, signature=note.signature))
                 continue
         source = _source(note)
-        work.append(((parsed.get(note.path, source), source.text, links, survey.topic),
+        work.append(((parsed.get(note.path, source), source.text, links, survey.topic,
+                      survey.new_names),
                      (texts[note.path], links, named)))
     fresh: dict[str, NoteOutput] = {}
     outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
@@ -602,7 +609,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}
-    closure = concept_closure(used, vocab)
+    closure = concept_closure(used, base_vocab)  # the vault's names are in the notes' graphs
     vocabulary_key = _digest("vocabulary", base_key, *map(repr, closure))
     hit = cache.get(vocabulary_key)
     if isinstance(hit, tuple):

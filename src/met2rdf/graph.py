@@ -60,8 +60,13 @@ def _en(value: str) -> ox.Literal:
 
 
 def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
-                 links: Iterable[tuple[str, str | None]]) -> Iterator[ox.Triple]:
+                 links: Iterable[tuple[str, str | None]],
+                 names: Iterable[str] = ()) -> Iterator[ox.Triple]:
     """Yield the triples of one note: the note node, its facts and their evidence.
+
+    ``names``: the note's title and aliases that become labels of its topic
+    (``skos:altLabel``; they live in the note's graph, so the vocabulary graph does not
+    change when a note is renamed or its aliases are edited).
 
     ``links`` pairs each wikilink target with the vault path it resolves to (or None).
     """
@@ -75,6 +80,8 @@ def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
         yield ox.Triple(node, _met("tag"), _text(tag))
     if topic is not None:
         yield ox.Triple(node, _met("about"), _n(topic.iri))
+        for name in names:
+            yield ox.Triple(_n(topic.iri), _n(SKOS + "altLabel"), _en(name))
     for target, path in links:
         if path is None:
             yield ox.Triple(node, _met("unresolvedLink"), _text(target))

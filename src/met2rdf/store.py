@@ -6,6 +6,7 @@ named by the note's IRI, plus the vocabulary graph.  Queries read the union of a
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -72,11 +73,11 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     drops and reloads.  Returns the number of graphs loaded.
     """
     build = ox.NamedNode(KEYS_GRAPH)
-    have = {q.subject.value: q.object.value
-            for q in store.quads_for_pattern(None, ox.NamedNode(BUILD_KEY), None, build)
-            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)}
+    have = stored_keys(store)
+    dataset_before = have.pop(KEYS_GRAPH, "")
     wanted = list(chunks)
     want = {iri: key for iri, key, _ in wanted}
+    dataset = _digest_keys(want)
     present = {str(g.value) for g in store.named_graphs()} - {KEYS_GRAPH}
     stale = sorted(g for g in present if g not in want or have.get(g) != want[g])
     load = [c for c in wanted if c[0] not in present or have.get(c[0]) != c[1]]
@@ -84,22 +85,46 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     default = next(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None)
     if not (stale or load or forget or default is not None):
         return 0
+    forget.append(KEYS_GRAPH)  # the dataset's key goes first and comes back last
+    have[KEYS_GRAPH] = dataset_before
     small = len(load) < BULK
     if forget or stale or default is not None:
         store.update(_drop(stale, forget, have, default is not None))
     if small:  # one transaction: the graphs and their keys
         keys = (prefix_lines() + b"GRAPH <" + KEYS_GRAPH.encode() + b"> {\n"
                 + b"".join(f"<{iri}> <{BUILD_KEY}> {_string(key)} .\n".encode()
-                           for iri, key, _ in load) + b"}\n")
+                           for iri, key in [*((i, k) for i, k, _ in load),
+                                            (KEYS_GRAPH, dataset)]) + b"}\n")
         store.load(_TrigReader(load).read() + keys, format=ox.RdfFormat.TRIG)
         return len(load)
     for start in range(0, len(load), BULK_SLICE):  # the loader's memory grows with its input
         store.bulk_load(io.BufferedReader(_TrigReader(load[start:start + BULK_SLICE])),
                         format=ox.RdfFormat.TRIG)
     store.extend(ox.Quad(ox.NamedNode(iri), ox.NamedNode(BUILD_KEY), ox.Literal(key), build)
-                 for iri, key, _ in load)
+                 for iri, key in [*((i, k) for i, k, _ in load), (KEYS_GRAPH, dataset)])
     store.flush()
     return len(load)
+
+
+def stored_keys(store: ox.Store) -> dict[str, str]:
+    """The keys the store holds: graph IRI -> key (and ``KEYS_GRAPH`` -> the dataset's key,
+    which changes whenever a graph does)."""
+    results = store.query(f"SELECT ?g ?k WHERE {{ GRAPH <{KEYS_GRAPH}> {{ ?g <{BUILD_KEY}> ?k }} }}")
+    assert isinstance(results, ox.QuerySolutions)
+    keys = {}
+    data = results.serialize(format=ox.QueryResultsFormat.TSV) or b""
+    for row in data.decode().split("\n")[1:]:
+        graph, _, key = row.partition("\t")
+        if graph.startswith("<") and key.startswith('"'):  # a bare string: keys are hex
+            keys[graph[1:-1]] = key[1:-1]
+    return keys
+
+
+def _digest_keys(keys: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for iri in sorted(keys):
+        digest.update(f"{iri}\t{keys[iri]}\n".encode())
+    return digest.hexdigest()
 
 
 def _drop(stale: Sequence[str], forget: Sequence[str], have: dict[str, str],
