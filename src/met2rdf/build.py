@@ -47,7 +47,15 @@ from .model import Concept, Fact, Note, Problem, SourceNote, UnchangedNote
 from .parse import parse_note
 from .validate import ValidationReport, ValidationResult, validate_triples
 from .vault import LinkResolver, link_key, read_note, read_vault
-from .vocab import Vocabulary, fold_word, normalize_label, package_data, tokenize
+from .vocab import (
+    Vocabulary,
+    fold_word,
+    normalize_label,
+    normalized,
+    package_data,
+    remember_normalized,
+    tokenize,
+)
 
 VOCABULARY_GRAPH = BASE + "graph/vocabulary"
 BATCH = 64  # notes per worker task
@@ -514,6 +522,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     if saved is None:
         saved = cache.index(INDEX, base_key)
     before: dict[str, NoteEntry] = saved.get("entries", {})
+    remember_normalized(saved.get("normalized", {}))
     problems: list[Problem] = []
     notes: list[SourceNote | UnchangedNote] = []
     for source in sources:
@@ -605,7 +614,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                                          output.bloom)
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
-        "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results}})
+        "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
+        "normalized": normalized(name for names in extra.values() for name in names)})
 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}

@@ -30,13 +30,13 @@ def find_note_files(root: Path) -> tuple[Path, list[Path]]:
     """
     if root.is_file():
         return root.parent, [root]
-    return root, [path for _, path in _note_files(root)]
+    return root, [Path(path) for _, path in _note_files(root)]
 
 
-def _note_files(root: Path) -> list[tuple[str, Path]]:
+def _note_files(root: Path) -> list[tuple[str, str]]:
     """(vault-relative path, path) of every note below the folder ``root``, sorted."""
     real_root = root.resolve()
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str]] = []
     stack = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
@@ -54,10 +54,9 @@ def _note_files(root: Path) -> list[tuple[str, Path]]:
                     continue
                 if not name.lower().endswith(NOTE_SUFFIX):
                     continue
-                path = Path(entry.path)
-                if (_regular_file_inside(path, real_root) if entry.is_symlink()
+                if (_regular_file_inside(Path(entry.path), real_root) if entry.is_symlink()
                         else entry.is_file(follow_symlinks=False)):
-                    found.append((prefix + name, path))
+                    found.append((prefix + name, entry.path))
             except OSError:
                 continue
     found.sort()
@@ -112,8 +111,9 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
     modification time and inode are those ``known`` gives an :class:`UnchangedNote`
     without being read.
     """
+    notes: list[tuple[str, str]]
     if root.is_file():
-        notes = [(root.name, root)]
+        notes = [(root.name, str(root))]
     else:
         notes = _note_files(root)
     for rel, path in notes:

@@ -68,10 +68,26 @@ def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
     return [(*_token(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-@lru_cache(maxsize=1 << 16)
+_NORMALIZED: dict[str, tuple[str, ...]] = {}
+
+
 def normalize_label(label: str) -> tuple[str, ...]:
-    """Return the folded token sequence a label matches."""
-    return tuple(t[0] for t in tokenize(label))
+    """Return the folded token sequence a label matches (remembered for the process)."""
+    found = _NORMALIZED.get(label)
+    if found is None:
+        found = _NORMALIZED[label] = tuple(t[0] for t in tokenize(label))
+    return found
+
+
+def normalized(labels: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The token sequences of some labels, to save (see ``remember_normalized``)."""
+    return {label: normalize_label(label) for label in labels}
+
+
+def remember_normalized(saved: Mapping[str, tuple[str, ...]]) -> None:
+    """Take token sequences computed by an earlier process (by this code: the build index
+    that holds them is keyed by the code's digest)."""
+    _NORMALIZED.update(saved)
 
 
 def is_acronym(label: str) -> bool:
