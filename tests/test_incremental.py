@@ -117,6 +117,7 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
     graphs and default-graph triples that no build made are dropped."""
     monkeypatch.setattr(store_module, "BULK", bulk)
     monkeypatch.setattr(store_module, "BULK_SLICE", 2)  # several bulk_load calls
+    monkeypatch.setattr(store_module, "BULK_DROP", 1 if bulk == 1 else store_module.BULK_DROP)
     cache, store = tmp_path / "cache", ox.Store()
 
     def sync() -> int:

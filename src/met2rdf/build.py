@@ -556,22 +556,32 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     for note in notes:
         problems.extend(surveys[note.path].problems)
 
-    # 2. vault-wide names: aliases and titles label their note's topic; links name it too
+    # 2. vault-wide names: aliases and titles label their note's topic; links name it too.
+    # When no note came or went and no re-surveyed note changed its names, every note
+    # whose text is unchanged keeps its result without its key being worked out again.
     ordered = [surveys[n.path] for n in notes]
+    same_names = bool(before) and before.keys() == surveys.keys() and all(
+        _names(surveys[n.path]) == _names(before[n.path].survey) for n in todo)
     extra = alias_labels(ordered)
-    base_vocab, vocab = vocab, vocab.with_labels(extra)
     items = label_items(extra)
     label_index = LabelIndex(items)
     added = LabelIndex(sorted(set(items) - before_labels))
     resolver = LinkResolver(texts)
-    problems.extend(resolver.ambiguities(t for s in ordered for t in s.targets))
-    link_topics: dict[str, Concept] = {}
-    for survey in ordered:
+    if same_names and "ambiguities" in saved:
+        ambiguities = saved["ambiguities"]
+    else:
+        ambiguities = resolver.ambiguities(t for s in ordered for t in s.targets)
+    problems.extend(ambiguities)
+    targets: dict[str, str | None] = {}  # link key -> IRI of the linked note's topic
+
+    def named_of(survey: Survey) -> list[str]:
         for target in survey.targets:
-            path = resolver.resolve(target)
-            topic = surveys[path].topic if path else None
-            if topic is not None:
-                link_topics[link_key(target)] = vocab.concepts[topic]
+            key = link_key(target)
+            if key not in targets:
+                path = resolver.resolve(target)
+                targets[key] = surveys[path].topic if path else None
+        return sorted({f"{k}={targets[k]}" for k in map(link_key, survey.targets)
+                       if targets[k] is not None})
 
     # 3. extract, graph, serialise and validate each note not reused
     entries: dict[str, NoteEntry] = {}
@@ -579,11 +589,17 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     item_set = frozenset(items)
     for note in notes:
         survey = surveys[note.path]
-        links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
-        named = sorted(f"{k}={link_topics[k].iri}" for k in map(link_key, survey.targets)
-                       if k in link_topics)
         old = before.get(note.path)
-        if old is not None and old.text == texts[note.path] and not old.results:
+        unchanged = old is not None and old.text == texts[note.path] and not old.results
+        if unchanged and same_names:
+            assert old is not None
+            entries[note.path] = (old if old.signature == note.signature
+                                  else replace(old, signature=note.signature))
+            continue
+        links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
+        named = named_of(survey)
+        if unchanged:
+            assert old is not None
             labels = {x for x in old.labels if x in item_set}
             if added.by_word and added.maybe(old.bloom):
                 labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
@@ -596,6 +612,13 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         work.append(((parsed.get(note.path, source), source.text, links, survey.topic,
                       survey.new_names),
                      (texts[note.path], links, named)))
+    if len(work) <= BATCH:  # few notes: label the vocabulary only with names they could hold
+        relevant = {item for (source, text, *_), _ in work
+                    for item in label_index.labels(NoteWords(source.title, text))}
+        extra = {iri: [n for n in names if f"{iri}\t{n}" in relevant]
+                 for iri, names in extra.items()}
+    base_vocab, vocab = vocab, vocab.with_labels(extra)
+    link_topics = {k: vocab.concepts[iri] for k, iri in targets.items() if iri is not None}
     fresh: dict[str, NoteOutput] = {}
     outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
                    (vocab, link_topics, label_index, base_vocab), progress, "extract", len(work),
@@ -615,7 +638,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
-        "normalized": normalized(name for names in extra.values() for name in names)})
+        "normalized": normalized(item.split("\t", 1)[1] for item in items),
+        "ambiguities": ambiguities})
 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}
@@ -639,6 +663,11 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                        fresh=fresh, cache=cache if cache_dir else None,
                        vocabulary_turtle=vocabulary_turtle,
                        vocabulary_statements=vocabulary_statements, cache_dir=cache_dir)
+
+
+def _names(survey: Survey) -> tuple:
+    """What of a note the rest of the vault depends on."""
+    return survey.title, survey.aliases, survey.targets, survey.topic, survey.new_names
 
 
 def _base_key(vocab: Vocabulary, validate: bool) -> str:

@@ -57,6 +57,7 @@ KEYS_GRAPH = BASE + "graph/keys"
 BUILD_KEY = MET + "buildKey"
 BULK = 32  # graphs to load at once from which the bulk loader is used (a transaction
 # loads about 20k triples/s, the bulk loader 100k)
+BULK_DROP = 256  # graphs and keys to drop in one update, past which they go one by one
 BULK_SLICE = 128  # graphs per bulk_load call: 1,000 notes in one call take 330 MB, in 128s 60
 Chunk = tuple[str, str, Callable[[], bytes]]  # graph IRI, key of its content, Turtle chunk
 
@@ -68,9 +69,11 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     of every graph it holds (``<graph> met:buildKey "key"`` in ``KEYS_GRAPH``); a graph
     whose key is unchanged is left alone, other graphs (and the default graph) are dropped.
     Stale graphs and their keys go in one transaction; the new graphs and their keys come
-    in a second (a big change, ``BULK`` graphs or more, through the bulk loader, keys
-    last), so a build that stops half-way leaves graphs without keys, which the next build
-    drops and reloads.  Returns the number of graphs loaded.
+    in a second (``BULK`` graphs or more through the bulk loader, keys last), so a build
+    that stops half-way leaves graphs without keys, which the next build drops and
+    reloads.  Past ``BULK_DROP`` stale graphs every key is dropped first, then the graphs
+    one by one (the store is cleared when none stays).  Returns the number of graphs
+    loaded.
     """
     build = ox.NamedNode(KEYS_GRAPH)
     have = stored_keys(store)
@@ -88,8 +91,19 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     forget.append(KEYS_GRAPH)  # the dataset's key goes first and comes back last
     have[KEYS_GRAPH] = dataset_before
     small = len(load) < BULK
-    if forget or stale or default is not None:
+    if len(stale) + len(forget) <= BULK_DROP:
         store.update(_drop(stale, forget, have, default is not None))
+    else:  # a big change (one update would hold it all in memory): keys first, all of them
+        if len(stale) == len(present):
+            store.clear()
+        else:
+            store.clear_graph(build)
+            for graph in stale:
+                store.remove_graph(ox.NamedNode(graph))
+            store.clear_graph(ox.DefaultGraph())
+        small, load = False, [c for c in wanted if c[0] in stale or c[0] not in present]
+        store.extend(ox.Quad(ox.NamedNode(iri), ox.NamedNode(BUILD_KEY), ox.Literal(key),
+                             build) for iri, key, _ in wanted if iri not in stale and iri in present)
     if small:  # one transaction: the graphs and their keys
         keys = (prefix_lines() + b"GRAPH <" + KEYS_GRAPH.encode() + b"> {\n"
                 + b"".join(f"<{iri}> <{BUILD_KEY}> {_string(key)} .\n".encode()
