@@ -204,3 +204,23 @@ def test_a_note_could_contain_a_label_in_one_run_of_words_or_two():
     assert bloom_may_contain(words.bloom(), ("urinary", "urgency", "cancer"))
     assert not bloom_may_contain(words.bloom(), ("pancreas", "urgency"))
     assert index.maybe(words.bloom()) and not LabelIndex(["x\tpancreas"]).maybe(words.bloom())
+
+
+def test_worker_processes_give_the_bytes_of_one_process(tmp_path: Path):
+    """Past one batch of notes, surveys and extraction run in worker processes (each keeps
+    the notes it parsed): the graph is the one a single process builds."""
+    vault = tmp_path / "many"
+    cancers = ["Breast cancer", "Lung cancer", "Prostate cancer", "Colorectal cancer"]
+    sites = ["liver", "bone", "brain", "lung", "adrenal gland"]
+    for i in range(150):
+        note = vault / f"part{i % 3}" / f"note {i:03}.md"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"---\naliases: [{cancers[i % 4].lower()} note {i}]\n---\n"
+                        f"# {cancers[i % 4]}\n- often spreads to the {sites[i % 5]} and "
+                        f"{sites[(i + 2) % 5]}; see [[note {(i * 7) % 150:03}]]\n"
+                        f"- **Symptoms**: bone pain, jaundice\n", encoding="utf-8")
+    vocab = load_vocabulary([])
+    parallel = build_vault(vault, vocab, jobs=2)
+    serial = build_vault(vault, vocab, jobs=1)
+    assert len(parallel.entries) == 150 and parallel.fact_count > 300
+    assert parallel.turtle() == serial.turtle() and parallel.report == serial.report

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any, Self
 
 import pyoxigraph as ox
 
@@ -425,22 +426,25 @@ def _init_worker(vocab: Vocabulary, link_topics: Mapping[str, Concept],
     _WORKER["base"] = base or vocab
 
 
-def _survey(sources: Sequence[SourceNote]) -> list[tuple[Survey, Note]]:
+_PARSED: dict[str, Note] = {}  # notes this process parsed in the survey, for extraction
+
+
+def _survey(sources: Sequence[SourceNote]) -> list[Survey]:
     vocab = _WORKER["vocab"]
     assert isinstance(vocab, Vocabulary)
     out = []
     for source in sources:
-        note = parse_note(source)
+        note = _PARSED[source.path] = parse_note(source)
         topic = find_topic(note, vocab)
         names = tuple(n for n in dict.fromkeys((note.title, *note.aliases))
                       if vocab.lookup(n) is None)
-        out.append((Survey(note.path, note.title, note.aliases,
-                           tuple(link.target for link in note.links if link.target),
-                           topic.iri if topic else None, note.problems, names), note))
+        out.append(Survey(note.path, note.title, note.aliases,
+                          tuple(link.target for link in note.links if link.target),
+                          topic.iri if topic else None, note.problems, names))
     return out
 
 
-def _extract(jobs: Sequence[tuple[Note | SourceNote, str, tuple[tuple[str, str | None], ...],
+def _extract(jobs: Sequence[tuple[SourceNote, str, tuple[tuple[str, str | None], ...],
                                   str | None, tuple[str, ...]]],
              validate: bool) -> list[NoteOutput]:
     vocab, link_topics, label_index = _WORKER["vocab"], _WORKER["links"], _WORKER["labels"]
@@ -448,8 +452,8 @@ def _extract(jobs: Sequence[tuple[Note | SourceNote, str, tuple[tuple[str, str |
     assert isinstance(label_index, LabelIndex)
     outputs: list[NoteOutput] = []
     graphs: list[list[ox.Triple]] = []
-    for item, text, links, topic_iri, names in jobs:
-        note = item if isinstance(item, Note) else parse_note(item)
+    for source, text, links, topic_iri, names in jobs:
+        note = _PARSED.pop(source.path, None) or parse_note(source)
         facts = extract_facts(note, vocab, link_topics)
         topic = vocab.concepts[topic_iri] if topic_iri else None  # found by the survey
         triples = sorted(set(note_triples(note, facts, topic, links, names)), key=sort_key)
@@ -480,27 +484,54 @@ def _batches(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
         yield items[start:start + size]
 
 
-def _run(function: Callable, tasks: list, jobs: int, initargs: tuple,
-         progress: Progress | None, stage: str, total: int, extra: tuple = ()) -> list:
-    """Run ``function(task, *extra)`` over tasks in worker processes (or inline for one job)."""
-    done, results = 0, []
-    if jobs <= 1 or len(tasks) <= 1:
-        _init_worker(*initargs)
-        for task in tasks:
-            results.extend(function(task, *extra))
-            done += len(task)
-            if progress:
-                progress(stage, done, total)
-        return results
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=initargs) as pool:
-        futures = {pool.submit(function, task, *extra): len(task) for task in tasks}
+class _Workers:
+    """Worker processes, one per shard of the notes (by a hash of the path), kept for the
+    whole build: a note is surveyed and extracted by the same process, which keeps it
+    parsed in between instead of sending it back and forth."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.pools: list[ProcessPoolExecutor] = []
+
+    def __enter__(self) -> Self:
+        _PARSED.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _PARSED.clear()
+        for pool in self.pools:
+            pool.shutdown(cancel_futures=True)
+
+    def run(self, function: Callable, items: Sequence, path: Callable[[Any], str],
+            initargs: tuple, progress: Progress | None, stage: str,
+            extra: tuple = ()) -> list:
+        """Run ``function(batch, *extra)`` over batches of items (inline when few)."""
+        done, results, total = 0, [], len(items)
+        if self.jobs <= 1 or total <= BATCH:
+            _init_worker(*initargs)
+            for batch in _batches(items):
+                results.extend(function(batch, *extra))
+                done += len(batch)
+                if progress:
+                    progress(stage, done, total)
+            return results
+        if not self.pools:
+            self.pools = [ProcessPoolExecutor(max_workers=1) for _ in range(self.jobs)]
+        shards: list[list] = [[] for _ in self.pools]
+        for item in items:
+            shards[zlib.crc32(path(item).encode("utf-8", "surrogatepass")) % self.jobs].append(
+                item)
+        futures = {}
+        for pool, shard in zip(self.pools, shards):
+            pool.submit(_init_worker, *initargs)  # one process per pool: runs first
+            for batch in _batches(shard):
+                futures[pool.submit(function, batch, *extra)] = len(batch)
         for future in as_completed(futures):
             results.extend(future.result())
             done += futures[future]
             if progress:
                 progress(stage, done, total)
-    return results
+        return results
 
 
 # --- the pipeline ----------------------------------------------------------------------------
@@ -539,102 +570,100 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
              else _digest(n.path, n.text) for n in notes}
     before_labels: frozenset[str] = frozenset(saved.get("labels", ()))
 
-    # 1. survey: topics, names and links of every note
-    surveys: dict[str, Survey] = {}
-    parsed: dict[str, Note] = {}
-    todo = []
-    for note in notes:
-        old = before.get(note.path)
-        if old is not None and old.text == texts[note.path]:
-            surveys[note.path] = old.survey
+    with _Workers(jobs) as workers:
+        # 1. survey: topics, names and links of every note
+        surveys: dict[str, Survey] = {}
+        todo = []
+        for note in notes:
+            old = before.get(note.path)
+            if old is not None and old.text == texts[note.path]:
+                surveys[note.path] = old.survey
+            else:
+                todo.append(note)
+        for survey in workers.run(_survey, todo, _path, (vocab, {}), progress, "survey"):
+            surveys[survey.path] = survey
+        for note in notes:
+            problems.extend(surveys[note.path].problems)
+
+        # 2. vault-wide names: aliases and titles label their note's topic; links name it too.
+        # When no note came or went and no re-surveyed note changed its names, every note
+        # whose text is unchanged keeps its result without its key being worked out again.
+        ordered = [surveys[n.path] for n in notes]
+        same_names = bool(before) and before.keys() == surveys.keys() and all(
+            _names(surveys[n.path]) == _names(before[n.path].survey) for n in todo)
+        extra = alias_labels(ordered)
+        items = label_items(extra)
+        label_index = LabelIndex(items)
+        added = LabelIndex(sorted(set(items) - before_labels))
+        resolver = LinkResolver(texts)
+        if same_names and "ambiguities" in saved:
+            ambiguities = saved["ambiguities"]
         else:
-            todo.append(note)
-    for survey, parsed_note in _run(_survey, list(_batches(todo)), jobs, (vocab, {}), progress,
-                                    "survey", len(todo)):
-        surveys[survey.path] = survey
-        parsed[survey.path] = parsed_note
-    for note in notes:
-        problems.extend(surveys[note.path].problems)
+            ambiguities = resolver.ambiguities(t for s in ordered for t in s.targets)
+        problems.extend(ambiguities)
+        targets: dict[str, str | None] = {}  # link key -> IRI of the linked note's topic
 
-    # 2. vault-wide names: aliases and titles label their note's topic; links name it too.
-    # When no note came or went and no re-surveyed note changed its names, every note
-    # whose text is unchanged keeps its result without its key being worked out again.
-    ordered = [surveys[n.path] for n in notes]
-    same_names = bool(before) and before.keys() == surveys.keys() and all(
-        _names(surveys[n.path]) == _names(before[n.path].survey) for n in todo)
-    extra = alias_labels(ordered)
-    items = label_items(extra)
-    label_index = LabelIndex(items)
-    added = LabelIndex(sorted(set(items) - before_labels))
-    resolver = LinkResolver(texts)
-    if same_names and "ambiguities" in saved:
-        ambiguities = saved["ambiguities"]
-    else:
-        ambiguities = resolver.ambiguities(t for s in ordered for t in s.targets)
-    problems.extend(ambiguities)
-    targets: dict[str, str | None] = {}  # link key -> IRI of the linked note's topic
+        def named_of(survey: Survey) -> list[str]:
+            for target in survey.targets:
+                key = link_key(target)
+                if key not in targets:
+                    path = resolver.resolve(target)
+                    targets[key] = surveys[path].topic if path else None
+            return sorted({f"{k}={targets[k]}" for k in map(link_key, survey.targets)
+                           if targets[k] is not None})
 
-    def named_of(survey: Survey) -> list[str]:
-        for target in survey.targets:
-            key = link_key(target)
-            if key not in targets:
-                path = resolver.resolve(target)
-                targets[key] = surveys[path].topic if path else None
-        return sorted({f"{k}={targets[k]}" for k in map(link_key, survey.targets)
-                       if targets[k] is not None})
-
-    # 3. extract, graph, serialise and validate each note not reused
-    entries: dict[str, NoteEntry] = {}
-    work = []
-    item_set = frozenset(items)
-    for note in notes:
-        survey = surveys[note.path]
-        old = before.get(note.path)
-        unchanged = old is not None and old.text == texts[note.path] and not old.results
-        if unchanged and same_names:
-            assert old is not None
-            entries[note.path] = (old if old.signature == note.signature
-                                  else replace(old, signature=note.signature))
-            continue
-        links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
-        named = named_of(survey)
-        if unchanged:
-            assert old is not None
-            labels = {x for x in old.labels if x in item_set}
-            if added.by_word and added.maybe(old.bloom):
-                labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
-            key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
-            if key == old.key:
+        # 3. extract, graph, serialise and validate each note not reused
+        entries: dict[str, NoteEntry] = {}
+        work = []
+        item_set = frozenset(items)
+        for note in notes:
+            survey = surveys[note.path]
+            old = before.get(note.path)
+            unchanged = old is not None and old.text == texts[note.path] and not old.results
+            if unchanged and same_names:
+                assert old is not None
                 entries[note.path] = (old if old.signature == note.signature
                                       else replace(old, signature=note.signature))
                 continue
-        source = _source(note)
-        work.append(((parsed.get(note.path, source), source.text, links, survey.topic,
-                      survey.new_names),
-                     (texts[note.path], links, named)))
-    if len(work) <= BATCH:  # few notes: label the vocabulary only with names they could hold
-        relevant = {item for (source, text, *_), _ in work
-                    for item in label_index.labels(NoteWords(source.title, text))}
-        extra = {iri: [n for n in names if f"{iri}\t{n}" in relevant]
-                 for iri, names in extra.items()}
-    base_vocab, vocab = vocab, vocab.with_labels(extra)
-    link_topics = {k: vocab.concepts[iri] for k, iri in targets.items() if iri is not None}
-    fresh: dict[str, NoteOutput] = {}
-    outputs = _run(_extract, list(_batches([w[0] for w in work])), jobs,
-                   (vocab, link_topics, label_index, base_vocab), progress, "extract", len(work),
-                   (validate,))
-    key_parts = {w[0][0].path: w[1] for w in work}
-    signatures = {n.path: n.signature for n in notes}
-    for output in outputs:
-        text, links, named = key_parts[output.path]
-        key = _note_key(base_key, text, links, named, output.labels)
-        fresh[output.path] = output
-        if not output.results:
-            cache.put(key, output)
-        entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
-                                         output.labels, len(output.facts), output.statements,
-                                         output.used, output.results, signatures[output.path],
-                                         output.bloom)
+            links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
+            named = named_of(survey)
+            if unchanged:
+                assert old is not None
+                labels = {x for x in old.labels if x in item_set}
+                if added.by_word and added.maybe(old.bloom):
+                    labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
+                key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
+                if key == old.key:
+                    entries[note.path] = (old if old.signature == note.signature
+                                          else replace(old, signature=note.signature))
+                    continue
+            source = _source(note)
+            work.append(((source, source.text, links, survey.topic,
+                          survey.new_names),
+                         (texts[note.path], links, named)))
+        if len(work) <= BATCH:  # few notes: label the vocabulary only with names they could hold
+            relevant = {item for (source, text, *_), _ in work
+                        for item in label_index.labels(NoteWords(source.title, text))}
+            extra = {iri: [n for n in names if f"{iri}\t{n}" in relevant]
+                     for iri, names in extra.items()}
+        base_vocab, vocab = vocab, vocab.with_labels(extra)
+        link_topics = {k: vocab.concepts[iri] for k, iri in targets.items() if iri is not None}
+        fresh: dict[str, NoteOutput] = {}
+        outputs = workers.run(_extract, [w[0] for w in work], _job_path,
+                              (vocab, link_topics, label_index, base_vocab), progress, "extract",
+                              (validate,))
+        key_parts = {w[0][0].path: w[1] for w in work}
+        signatures = {n.path: n.signature for n in notes}
+        for output in outputs:
+            text, links, named = key_parts[output.path]
+            key = _note_key(base_key, text, links, named, output.labels)
+            fresh[output.path] = output
+            if not output.results:
+                cache.put(key, output)
+            entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
+                                             output.labels, len(output.facts), output.statements,
+                                             output.used, output.results, signatures[output.path],
+                                             output.bloom)
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
@@ -663,6 +692,14 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                        fresh=fresh, cache=cache if cache_dir else None,
                        vocabulary_turtle=vocabulary_turtle,
                        vocabulary_statements=vocabulary_statements, cache_dir=cache_dir)
+
+
+def _path(source: SourceNote) -> str:
+    return source.path
+
+
+def _job_path(job: tuple) -> str:
+    return str(job[0].path)
 
 
 def _names(survey: Survey) -> tuple:
