@@ -224,3 +224,23 @@ def test_worker_processes_give_the_bytes_of_one_process(tmp_path: Path):
     serial = build_vault(vault, vocab, jobs=1)
     assert len(parallel.entries) == 150 and parallel.fact_count > 300
     assert parallel.turtle() == serial.turtle() and parallel.report == serial.report
+
+
+def test_results_of_an_older_vocabulary_are_removed(vault: Path, tmp_path: Path):
+    """When the vocabulary (or the code) changes, every note is built again and the cache
+    keeps only the new results, not a second copy per change."""
+    cache = tmp_path / "cache"
+
+    def files() -> set[str]:
+        return {p.name for p in cache.glob("??/*")}
+
+    turtle(vault, cache)
+    first = files()
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("@prefix met: <https://w3id.org/met2rdf/vocab#> .\n"
+                     "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+                     "<https://w3id.org/met2rdf/concept/skin> a met:AnatomicalSite ;\n"
+                     "  skos:prefLabel \"skin\"@en ; skos:altLabel \"cutis\"@en .\n")
+    changed, reused = turtle(vault, cache, [extra])
+    assert reused == 0 and changed == turtle(vault, None, [extra])[0]
+    assert files() and not files() & first

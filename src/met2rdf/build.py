@@ -297,6 +297,22 @@ class Cache:
         self._write(self.folder / key[:2] / key,
                     pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
+    def prune(self, keep: set[str]) -> int:
+        """Remove the results under other keys (of a previous code or vocabulary); return
+        how many."""
+        if self.folder is None:
+            return 0
+        removed = 0
+        for folder in self.folder.glob("??"):
+            for entry in os.scandir(folder):
+                if entry.name not in keep and not entry.name.startswith("."):
+                    try:
+                        os.unlink(entry.path)
+                        removed += 1
+                    except OSError:
+                        pass
+        return removed
+
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -669,6 +685,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
         "normalized": normalized(item.split("\t", 1)[1] for item in items),
         "ambiguities": ambiguities})
+    if not before:  # a first build, or the code or vocabulary changed: older results go
+        cache.prune({e.key for e in ordered_entries})
 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}
