@@ -1,13 +1,19 @@
 """The pipeline: read -> parse -> extract -> build graph -> validate.  The only module
 that knows the order of the stages.
 
-A build runs in two passes over the notes, both spread over worker processes and both
-cached per note (by the note's bytes and everything its result depends on):
+A build runs in two passes over the notes, spread over worker processes (one per shard
+of the notes, so a note parsed in the first pass is still parsed in the second):
 
 1. *survey*: parse each note and find its topic, title, aliases and links;
 2. *extract*: with the vault-wide names (aliases, links to notes about a concept), find
    each note's facts, turn them into its named graph, serialise it and validate it
    (in batches, with the shapes compiled to SPARQL).
+
+With a cache folder, the *build index* keeps each note's survey and the key of its result
+(the note's bytes, the code, the vocabulary, the topics of the notes it links to and the
+vault names it could contain); the results themselves are files named by key.  A note
+whose file is unchanged (size, time, inode) is not read, and when no note's names
+changed, a note whose text is unchanged is not looked at further.
 
 The graph is kept as named graphs, the layout of the store and of ``push``: one graph per
 note, named by the note's IRI, one for the vocabulary and the ontology
