@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from .errors import QueryError, UnknownConceptError
 from .model import Concept
 from .query import Results, run_query
-from .store import BUILD_KEY, KEYS_GRAPH
+from .store import dataset_key
 from .vocab import TYPES, Vocabulary, default_vocabulary, normalize_label
 
 _TYPE_WORDS = {
@@ -155,10 +155,7 @@ def known_concepts(store: ox.Store) -> tuple[Concept, ...]:
     Kept for the process by the key of the store's contents (a store made by ``build``), so
     a process that asks many questions reads the concepts once.
     """
-    found = next(store.quads_for_pattern(ox.NamedNode(KEYS_GRAPH), ox.NamedNode(BUILD_KEY),
-                                         None, ox.NamedNode(KEYS_GRAPH)), None)
-    key = found.object.value if found is not None and isinstance(found.object,
-                                                                  ox.Literal) else None
+    key = dataset_key(store)
     if key is not None and key in _KNOWN:
         return _KNOWN[key]
     known = {c.iri: c for c in default_vocabulary().concepts.values()}

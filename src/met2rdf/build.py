@@ -279,6 +279,11 @@ def vocabulary_digest(vocab: Vocabulary) -> str:
     return _digest(*(repr(vocab.concepts[iri]) for iri in sorted(vocab.concepts)))
 
 
+# what reading a missing, truncated or foreign pickle raises
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
+               TypeError, ImportError, IndexError)
+
+
 class Cache:
     """Per-note results on disk, one file per key (written atomically), and the build index.
 
@@ -293,8 +298,7 @@ class Cache:
             return None
         try:
             return pickle.loads((self.folder / key[:2] / key).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-                TypeError, ImportError, IndexError):
+        except _UNREADABLE:
             return None
 
     def put(self, key: str, value: object) -> None:
@@ -331,8 +335,7 @@ class Cache:
             return {}
         try:
             saved = pickle.loads((self.folder / name).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-                TypeError, ImportError, IndexError):
+        except _UNREADABLE:
             return {}
         if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != version:
             return {}
@@ -466,7 +469,7 @@ def _survey(sources: Sequence[SourceNote]) -> list[Survey]:
     return out
 
 
-def _extract(jobs: Sequence[tuple[SourceNote, str, tuple[tuple[str, str | None], ...],
+def _extract(jobs: Sequence[tuple[SourceNote, tuple[tuple[str, str | None], ...],
                                   str | None, tuple[str, ...]]],
              validate: bool) -> list[NoteOutput]:
     vocab, link_topics, label_index = _WORKER["vocab"], _WORKER["links"], _WORKER["labels"]
@@ -474,14 +477,14 @@ def _extract(jobs: Sequence[tuple[SourceNote, str, tuple[tuple[str, str | None],
     assert isinstance(label_index, LabelIndex)
     outputs: list[NoteOutput] = []
     graphs: list[list[ox.Triple]] = []
-    for source, text, links, topic_iri, names in jobs:
+    for source, links, topic_iri, names in jobs:
         note = _PARSED.pop(source.path, None) or parse_note(source)
         facts = extract_facts(note, vocab, link_topics)
         topic = vocab.concepts[topic_iri] if topic_iri else None  # found by the survey
         triples = sorted(set(note_triples(note, facts, topic, links, names)), key=sort_key)
         used = sorted({f.subject for f in facts} | {f.object for f in facts} |
                       ({topic.iri} if topic else set()))
-        words = NoteWords(note.title, text)
+        words = NoteWords(note.title, source.text)
         outputs.append(NoteOutput(note.path, facts, tuple(used),
                                   _turtle_chunk(triples, ordered=True), len(triples),
                                   label_index.labels(words), words.bloom()))
@@ -644,8 +647,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             unchanged = old is not None and old.text == texts[note.path] and not old.results
             if unchanged and same_names:
                 assert old is not None
-                entries[note.path] = (old if old.signature == note.signature
-                                      else replace(old, signature=note.signature))
+                entries[note.path] = _kept(old, note)
                 continue
             links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
             named = named_of(survey)
@@ -656,16 +658,14 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                     labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
                 key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
                 if key == old.key:
-                    entries[note.path] = (old if old.signature == note.signature
-                                          else replace(old, signature=note.signature))
+                    entries[note.path] = _kept(old, note)
                     continue
             source = _source(note)
-            work.append(((source, source.text, links, survey.topic,
-                          survey.new_names),
+            work.append(((source, links, survey.topic, survey.new_names),
                          (texts[note.path], links, named)))
         if len(work) <= BATCH:  # few notes: label the vocabulary only with names they could hold
-            relevant = {item for (source, text, *_), _ in work
-                        for item in label_index.labels(NoteWords(source.title, text))}
+            relevant = {item for (source, *_), _ in work
+                        for item in label_index.labels(NoteWords(source.title, source.text))}
             extra = {iri: [n for n in names if f"{iri}\t{n}" in relevant]
                      for iri, names in extra.items()}
         base_vocab, vocab = vocab, vocab.with_labels(extra)
@@ -724,6 +724,11 @@ def _path(source: SourceNote) -> str:
 
 def _job_path(job: tuple) -> str:
     return str(job[0].path)
+
+
+def _kept(old: NoteEntry, note: SourceNote | UnchangedNote) -> NoteEntry:
+    """A reused entry, with the file signature it has now."""
+    return old if old.signature == note.signature else replace(old, signature=note.signature)
 
 
 def _names(survey: Survey) -> tuple:

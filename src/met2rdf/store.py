@@ -75,7 +75,6 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     one by one (the store is cleared when none stays).  Returns the number of graphs
     loaded.
     """
-    build = ox.NamedNode(KEYS_GRAPH)
     have = stored_keys(store)
     dataset_before = have.pop(KEYS_GRAPH, "")
     wanted = list(chunks)
@@ -97,13 +96,12 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
         if len(stale) == len(present):
             store.clear()
         else:
-            store.clear_graph(build)
+            store.clear_graph(ox.NamedNode(KEYS_GRAPH))
             for graph in stale:
                 store.remove_graph(ox.NamedNode(graph))
             store.clear_graph(ox.DefaultGraph())
-        small, load = False, [c for c in wanted if c[0] in stale or c[0] not in present]
-        store.extend(ox.Quad(ox.NamedNode(iri), ox.NamedNode(BUILD_KEY), ox.Literal(key),
-                             build) for iri, key, _ in wanted if iri not in stale and iri in present)
+        store.extend(_key_quads((iri, key) for iri, key, _ in wanted
+                                if iri in present and iri not in stale))
     if small:  # one transaction: the graphs and their keys
         keys = (prefix_lines() + b"GRAPH <" + KEYS_GRAPH.encode() + b"> {\n"
                 + b"".join(f"<{iri}> <{BUILD_KEY}> {_string(key)} .\n".encode()
@@ -114,10 +112,23 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     for start in range(0, len(load), BULK_SLICE):  # the loader's memory grows with its input
         store.bulk_load(io.BufferedReader(_TrigReader(load[start:start + BULK_SLICE])),
                         format=ox.RdfFormat.TRIG)
-    store.extend(ox.Quad(ox.NamedNode(iri), ox.NamedNode(BUILD_KEY), ox.Literal(key), build)
-                 for iri, key in [*((i, k) for i, k, _ in load), (KEYS_GRAPH, dataset)])
+    store.extend(_key_quads([*((iri, key) for iri, key, _ in load), (KEYS_GRAPH, dataset)]))
     store.flush()
     return len(load)
+
+
+def _key_quads(keys: Iterable[tuple[str, str]]) -> Iterator[ox.Quad]:
+    graph, predicate = ox.NamedNode(KEYS_GRAPH), ox.NamedNode(BUILD_KEY)
+    for iri, key in keys:
+        yield ox.Quad(ox.NamedNode(iri), predicate, ox.Literal(key), graph)
+
+
+def dataset_key(store: ox.Store) -> str | None:
+    """The key of everything a build put in the store (None for a store no build made)."""
+    found = next(store.quads_for_pattern(ox.NamedNode(KEYS_GRAPH), ox.NamedNode(BUILD_KEY),
+                                         None, ox.NamedNode(KEYS_GRAPH)), None)
+    return found.object.value if found is not None and isinstance(found.object,
+                                                                   ox.Literal) else None
 
 
 def stored_keys(store: ox.Store) -> dict[str, str]:
