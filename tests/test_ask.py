@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES
 from stores import EXAMPLE_VAULT, OWN_VAULT, build, met2rdf, store_of
 
-from met2rdf.ask import ask, load_questions
+from met2rdf.ask import ask, bind_values, load_questions
 from met2rdf.errors import UnknownConceptError
 from met2rdf.query import show_term
 
@@ -115,7 +115,7 @@ def test_cli_ask_on_a_store(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "CANCER = colorectal cancer" in run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["site", "hedge", "source"]
+    assert lines[0].split() == ["site", "notes", "hedge", "source"]
     assert [line.split()[0] for line in lines[2:]] == ["liver", "lung"]
 
 
@@ -141,3 +141,39 @@ def test_cli_ask_list_and_usage():
         assert question.usage in run.stdout and question.title in run.stdout
     assert met2rdf("ask", "sources", "lung cancer").returncode == 2
     assert met2rdf("ask", "nope").returncode == 2
+
+
+COUNTED = FIXTURES / "ask" / "counted"  # a.md and b.md say breast cancer spreads to bone
+CONCEPT = "https://w3id.org/met2rdf/concept/"
+
+
+@pytest.mark.parametrize("source", ["--store", "--data"])
+def test_answers_count_notes_and_name_the_first(tmp_path, source: str):
+    """One row per answer: how many notes say it, and the first note's first line and
+    hedge; the same from the store and from graph.ttl (split into note graphs on read)."""
+    assert met2rdf("build", str(COUNTED), "--out", str(tmp_path), "-q").returncode == 0
+    where = str(tmp_path / ("store" if source == "--store" else "graph.ttl"))
+    spread = met2rdf("ask", "spread", "breast cancer", source, where, "--format", "csv")
+    assert spread.stdout.splitlines() == [
+        "cancer,site,notes,hedge,source", f"{CONCEPT}breast-cancer,bone,2,may,a.md:1",
+        f"{CONCEPT}breast-cancer,liver,1,often,b.md:3"], spread.stderr
+    spread_to = met2rdf("ask", "spread-to", "bones", source, where, "--format", "csv")
+    assert spread_to.stdout.splitlines()[1:] == [
+        f"{CONCEPT}bone,breast cancer,bone,2,may,a.md:1",
+        f"{CONCEPT}bone,prostate cancer,bone,1,commonly,c.md:1"], spread_to.stderr
+    sources = met2rdf("ask", "sources", "breast cancer", "bone", source, where, "--format", "csv")
+    assert [line.split(",")[2] for line in sources.stdout.splitlines()[1:]] == [
+        "a.md:1", "a.md:3", "b.md:3"]
+
+
+def test_values_go_into_the_grouping_subselect():
+    """An answer grouped in a sub-SELECT gets its VALUES row there (the grouping starts from
+    the concept); a plain question gets it at the head of its WHERE."""
+    bone = ox.NamedNode(CONCEPT + "bone")
+    row = f"VALUES (?place) {{ ({bone}) }}"
+    grouped = bind_values(load_questions()["spread-to"].sparql, {"place": bone})
+    outer, inner = grouped.split("{ SELECT", 1)
+    assert row not in outer and inner.index(row) < inner.index("GROUP BY")
+    plain = "SELECT ?s WHERE { ?s ?p ?place } ORDER BY ?s"
+    assert bind_values(plain, {"place": bone}) == (
+        f"SELECT ?s WHERE {{ {row} ?s ?p ?place }} ORDER BY ?s")

@@ -212,12 +212,22 @@ def ask(store: ox.Store, question: Question, args: Sequence[str]) -> Answer:
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
+_SUBSELECT = re.compile(r"\s*\{\s*SELECT\b[^{}]*", re.IGNORECASE)
+_COMMENT = re.compile(r"#[^\n]*")
+
+
 def bind_values(sparql: str, bound: Mapping[str, ox.NamedNode]) -> str:
-    """Bind variables to IRIs with one ``VALUES`` row at the head of the first WHERE."""
+    """Bind variables to IRIs with one ``VALUES`` row at the head of the first WHERE, or,
+    when that WHERE opens with a sub-SELECT (an answer grouped per row), at the head of the
+    sub-SELECT's WHERE, so the grouping starts from the concept too."""
     if not bound:
         return sparql
-    match = _WHERE.search(sparql)
-    assert match is not None  # parse_question checks
+    matches = list(_WHERE.finditer(sparql))
+    assert matches  # parse_question checks
+    match = matches[0]
+    if len(matches) > 1 and _SUBSELECT.fullmatch(
+            _COMMENT.sub("", sparql[match.end():matches[1].start()])):
+        match = matches[1]
     names = " ".join(f"?{k}" for k in bound)
     row = " ".join(str(v) for v in bound.values())
     return f"{sparql[:match.end()]} VALUES ({names}) {{ ({row}) }}{sparql[match.end():]}"

@@ -72,8 +72,8 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     in a second (``BULK`` graphs or more through the bulk loader, keys last), so a build
     that stops half-way leaves graphs without keys, which the next build drops and
     reloads.  Past ``BULK_DROP`` stale graphs every key is dropped first, then the graphs
-    one by one (the store is cleared when none stays).  Returns the number of graphs
-    loaded.
+    one by one (the store is cleared when none stays).  When the bulk loader brought in
+    most of the store, the store is compacted.  Returns the number of graphs loaded.
     """
     have = stored_keys(store)
     dataset_before = have.pop(KEYS_GRAPH, "")
@@ -114,6 +114,8 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
                         format=ox.RdfFormat.TRIG)
     store.extend(_key_quads([*((iri, key) for iri, key, _ in load), (KEYS_GRAPH, dataset)]))
     store.flush()
+    if 2 * len(load) >= len(want):  # mostly new: compact the bulk loader's files (10,000
+        store.optimize()  # notes: 11 s, then lookups take half the time)
     return len(load)
 
 
@@ -228,12 +230,34 @@ def load_files(store: ox.Store, paths: Sequence[Path], graph: str | None = None)
     return len(quads)
 
 
+_NOTE_GRAPHS = """
+PREFIX met: <https://w3id.org/met2rdf/vocab#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+DELETE { ?s ?p ?o . ?fact ?fp ?fo } INSERT { GRAPH ?note { ?s ?p ?o . ?fact ?fp ?fo } }
+WHERE {
+  ?fact a met:Fact ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+        met:evidence/prov:wasDerivedFrom ?note ; ?fp ?fo .
+} ;
+DELETE { ?e ?ep ?eo } INSERT { GRAPH ?note { ?e ?ep ?eo } } WHERE {
+  ?e a met:Evidence ; prov:wasDerivedFrom ?note ; ?ep ?eo .
+}"""
+
+
 def read_rdf(path: Path) -> ox.Store:
-    """Return an in-memory store holding one RDF file."""
+    """Return an in-memory store holding one RDF file.
+
+    A file without named graphs (``graph.ttl``) gets the layout of a built store as far
+    as the questions need it: each fact's statement, fact node and evidence move into the
+    graph of the note they are derived from, so "in how many notes" counts the same
+    either way.
+    """
     if not path.is_file():
         raise StoreError(f"{path}: no such RDF file")
     store = ox.Store()
     load_file(store, path)
+    if next(store.named_graphs(), None) is None:
+        store.update(_NOTE_GRAPHS)
     return store
 
 
