@@ -24,15 +24,19 @@ chunks in path order, then the vocabulary's: the same vault always gives the sam
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from importlib.metadata import PackageNotFoundError, version
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Self
 
@@ -90,7 +94,7 @@ class Survey:
     new_names: tuple[str, ...] = ()  # its title and aliases the vocabulary does not know
 
     def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
-        return (type(self), tuple(getattr(self, f) for f in self.__slots__))
+        return (Survey, _SURVEY_FIELDS(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,11 @@ class NoteEntry:
     bloom: int = 0  # its words (NoteWords.bloom)
 
     def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
-        return (type(self), tuple(getattr(self, f) for f in self.__slots__))
+        return (NoteEntry, _ENTRY_FIELDS(self))
+
+
+_SURVEY_FIELDS = attrgetter(*Survey.__slots__)
+_ENTRY_FIELDS = attrgetter(*NoteEntry.__slots__)
 
 
 @dataclass(frozen=True)
@@ -334,7 +342,8 @@ class Cache:
         if self.folder is None:
             return {}
         try:
-            saved = pickle.loads((self.folder / name).read_bytes())
+            with _no_gc():  # tens of thousands of objects: the collector would run often
+                saved = pickle.loads((self.folder / name).read_bytes())
         except _UNREADABLE:
             return {}
         if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != version:
@@ -343,8 +352,21 @@ class Cache:
 
     def save_index(self, name: str, version: str, mapping: dict) -> None:
         if self.folder is not None:
-            self._write(self.folder / name,
-                        pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL))
+            with _no_gc():
+                data = pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL)
+            self._write(self.folder / name, data)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (pickles of the build index make no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the vault's own names ------------------------------------------------------------------
@@ -419,7 +441,7 @@ class LabelIndex:
         self.by_word: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for item, words in labels:  # filed under its rarest word: few to test per word
             if words:
-                rarest = min(words, key=lambda w: (count[w], w))
+                rarest = min(words, key=count.__getitem__)  # any of them would do
                 self.by_word.setdefault(rarest, []).append((item, words))
 
     def labels(self, note: NoteWords) -> tuple[str, ...]:
@@ -683,8 +705,9 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             if not output.results:
                 cache.put(key, output)
             entries[output.path] = NoteEntry(output.path, text, surveys[output.path], key,
-                                             output.labels, len(output.facts), output.statements,
-                                             output.used, output.results, signatures[output.path],
+                                             _interned(output.labels), len(output.facts),
+                                             output.statements, _interned(output.used),
+                                             output.results, signatures[output.path],
                                              output.bloom)
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
@@ -724,6 +747,11 @@ def _path(source: SourceNote) -> str:
 
 def _job_path(job: tuple) -> str:
     return str(job[0].path)
+
+
+def _interned(strings: tuple[str, ...]) -> tuple[str, ...]:
+    """The same strings, one object each across the index (pickled once, then referenced)."""
+    return tuple(map(sys.intern, strings))
 
 
 def _kept(old: NoteEntry, note: SourceNote | UnchangedNote) -> NoteEntry:

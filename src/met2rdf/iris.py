@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -12,9 +13,18 @@ EVIDENCE_BASE = BASE + "evidence/"
 CONCEPT_BASE = BASE + "concept/"
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@-]*")
+_SPACES = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@ -]*")
+
+
 def encode_segment(text: str) -> str:
     """Percent-encode text for one IRI path segment (any text, injective)."""
-    encoded = quote(text, safe="-_~!$&'()*+,;=@")
+    if _PLAIN.fullmatch(text):  # the common cases, without urllib's work per character
+        encoded = text
+    elif _SPACES.fullmatch(text):
+        encoded = text.replace(" ", "%20")
+    else:
+        encoded = quote(text, safe="-_~!$&'()*+,;=@")
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
     return encoded
