@@ -110,19 +110,23 @@ def clean_store(vault: Path) -> set[str]:
     return quads(store)
 
 
+@pytest.mark.parametrize("remember", [False, True], ids=["keys from the store",
+                                                       "keys remembered"])
 @pytest.mark.parametrize("bulk", [BULK, 1], ids=["transaction", "bulk loader"])
 def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: int,
-                                            monkeypatch: pytest.MonkeyPatch):
+                                            remember: bool, monkeypatch: pytest.MonkeyPatch):
     """The store is updated graph by graph and ends equal to a clean load after each change;
-    graphs and default-graph triples that no build made are dropped."""
+    graphs and default-graph triples that no build made are dropped.  Keys remembered in a
+    file are used only while the store's dataset key says they are the store's."""
     monkeypatch.setattr(store_module, "BULK", bulk)
     monkeypatch.setattr(store_module, "BULK_SLICE", 2)  # several bulk_load calls
     monkeypatch.setattr(store_module, "BULK_DROP", 1 if bulk == 1 else store_module.BULK_DROP)
     cache, store = tmp_path / "cache", ox.Store()
 
-    def sync() -> int:
+    def sync(remembered: bool = remember) -> int:
         return sync_store(store, build_vault(vault, load_vocabulary([]), cache_dir=cache,
-                                             jobs=1).chunks(build_graph=True))
+                                             jobs=1).chunks(build_graph=True),
+                          remember=tmp_path / "keys" if remembered else None)
 
     assert sync() == len(NOTES) + 2  # the notes, the build and vocabulary graphs
     dataset = stored_keys(store)[KEYS_GRAPH]
@@ -139,6 +143,11 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
     store.add(ox.Quad(stray, stray, stray))
     store.add(ox.Quad(stray, stray, stray, ox.NamedNode("http://example.org/g")))
     assert sync() == 0 and quads(store) == clean_store(vault)
+    (vault / "misc.md").write_text("- BrCa-notes may cause headache.\n")
+    assert sync(remembered=False) >= 1  # the remembered keys are now those of an older store
+    (vault / "misc.md").write_text("- BrCa-notes may cause seizures.\n")
+    sync()
+    assert quads(store) == clean_store(vault)
 
 
 def test_graph_file_copies_unchanged_chunks_and_survives_hand_edits(vault: Path,

@@ -23,7 +23,7 @@ from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_result
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, load_files, open_store, read_rdf, sync_store
+from .store import DEFAULT_STORE, STORE_KEYS, load_files, open_store, read_rdf, sync_store
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_graph, write_turtle
@@ -98,7 +98,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return result
     write_graph(out, result)
     if store is not None:
-        sync_store(store, result.chunks(build_graph=True))
+        sync_store(store, result.chunks(build_graph=True),
+                   remember=result.cache_dir / STORE_KEYS if result.cache_dir else None)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)

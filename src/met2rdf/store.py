@@ -14,7 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .build import NamedGraph, prefix_lines
+from .build import Cache, NamedGraph, prefix_lines
 from .errors import RdfInputError, StoreError
 from .iris import BASE
 from .vocab import MET
@@ -54,6 +54,7 @@ def replace_graphs(store: ox.Store, graphs: Iterable[NamedGraph]) -> None:
 
 
 KEYS_GRAPH = BASE + "graph/keys"
+STORE_KEYS = "store-keys"  # the file in the build's cache that remembers them
 BUILD_KEY = MET + "buildKey"
 BULK = 32  # graphs to load at once from which the bulk loader is used (a transaction
 # loads about 20k triples/s, the bulk loader 100k)
@@ -62,7 +63,7 @@ BULK_SLICE = 128  # graphs per bulk_load call: 1,000 notes in one call take 330 
 Chunk = tuple[str, str, Callable[[], bytes]]  # graph IRI, key of its content, Turtle chunk
 
 
-def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
+def sync_store(store: ox.Store, chunks: Iterable[Chunk], remember: Path | None = None) -> int:
     """Make the store hold exactly the given named graphs, loading only those that changed.
 
     Each chunk is a graph in the build's Turtle (its prefixes).  The store remembers the key
@@ -74,12 +75,26 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk]) -> int:
     reloads.  Past ``BULK_DROP`` stale graphs every key is dropped first, then the graphs
     one by one (the store is cleared when none stays).  When the bulk loader brought in
     most of the store, the store is compacted.  Returns the number of graphs loaded.
+
+    With ``remember`` (a file), the keys are also kept there and read back instead of from
+    the store when the store's dataset key says they are its keys.
     """
-    have = stored_keys(store)
+    known = Cache(remember.parent).index(remember.name, dataset_key(store) or "") \
+        if remember is not None else {}
+    have = dict(known) if known else stored_keys(store)
     dataset_before = have.pop(KEYS_GRAPH, "")
     wanted = list(chunks)
     want = {iri: key for iri, key, _ in wanted}
     dataset = _digest_keys(want)
+    loaded = _sync(store, wanted, want, dataset, have, dataset_before)
+    if remember is not None:
+        Cache(remember.parent).save_index(remember.name, dataset,
+                                          {**want, KEYS_GRAPH: dataset})
+    return loaded
+
+
+def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: str,
+          have: dict[str, str], dataset_before: str) -> int:
     present = {str(g.value) for g in store.named_graphs()} - {KEYS_GRAPH}
     stale = sorted(g for g in present if g not in want or have.get(g) != want[g])
     load = [c for c in wanted if c[0] not in present or have.get(c[0]) != c[1]]
@@ -136,14 +151,11 @@ def dataset_key(store: ox.Store) -> str | None:
 def stored_keys(store: ox.Store) -> dict[str, str]:
     """The keys the store holds: graph IRI -> key (and ``KEYS_GRAPH`` -> the dataset's key,
     which changes whenever a graph does)."""
-    results = store.query(f"SELECT ?g ?k WHERE {{ GRAPH <{KEYS_GRAPH}> {{ ?g <{BUILD_KEY}> ?k }} }}")
-    assert isinstance(results, ox.QuerySolutions)
     keys = {}
-    data = results.serialize(format=ox.QueryResultsFormat.TSV) or b""
-    for row in data.decode().split("\n")[1:]:
-        graph, _, key = row.partition("\t")
-        if graph.startswith("<") and key.startswith('"'):  # a bare string: keys are hex
-            keys[graph[1:-1]] = key[1:-1]
+    for quad in store.quads_for_pattern(None, ox.NamedNode(BUILD_KEY), None,
+                                        ox.NamedNode(KEYS_GRAPH)):
+        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+            keys[quad.subject.value] = quad.object.value
     return keys
 
 
