@@ -13,15 +13,12 @@ EVIDENCE_BASE = BASE + "evidence/"
 CONCEPT_BASE = BASE + "concept/"
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@-]*")
-_SPACES = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@ -]*")
+_PLAIN = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@ -]*")  # what quote keeps, and spaces
 
 
 def encode_segment(text: str) -> str:
     """Percent-encode text for one IRI path segment (any text, injective)."""
-    if _PLAIN.fullmatch(text):  # the common cases, without urllib's work per character
-        encoded = text
-    elif _SPACES.fullmatch(text):
+    if _PLAIN.fullmatch(text):  # the common case, without urllib's work per character
         encoded = text.replace(" ", "%20")
     else:
         encoded = quote(text, safe="-_~!$&'()*+,;=@")

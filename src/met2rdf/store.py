@@ -79,17 +79,17 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk], remember: Path | None =
     With ``remember`` (a file), the keys are also kept there and read back instead of from
     the store when the store's dataset key says they are its keys.
     """
-    known = Cache(remember.parent).index(remember.name, dataset_key(store) or "") \
-        if remember is not None else {}
+    cache = Cache(remember.parent if remember is not None else None)
+    name = remember.name if remember is not None else ""
+    known = cache.index(name, dataset_key(store) or "")
     have = dict(known) if known else stored_keys(store)
     dataset_before = have.pop(KEYS_GRAPH, "")
     wanted = list(chunks)
     want = {iri: key for iri, key, _ in wanted}
     dataset = _digest_keys(want)
     loaded = _sync(store, wanted, want, dataset, have, dataset_before)
-    if remember is not None:
-        Cache(remember.parent).save_index(remember.name, dataset,
-                                          {**want, KEYS_GRAPH: dataset})
+    if known.get(KEYS_GRAPH) != dataset:  # (a cache without a folder keeps nothing)
+        cache.save_index(name, dataset, {**want, KEYS_GRAPH: dataset})
     return loaded
 
 
