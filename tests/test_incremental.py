@@ -12,7 +12,7 @@ import pytest
 
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
-from met2rdf.build import LabelIndex, NoteWords, bloom_may_contain, build_vault
+from met2rdf.build import Cache, LabelIndex, NoteWords, bloom_may_contain, build_vault
 from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, stored_keys, sync_store
 from met2rdf.vocab import load_vocabulary
 from met2rdf.write import write_graph
@@ -212,8 +212,11 @@ def test_a_note_could_contain_a_label_in_one_run_of_words_or_two():
     index = LabelIndex(["a\turinary urgency", "b\tbreast cancer note 2", "c\tliver",
                         "d\tcancer note 17", "e\tmammary cancer", "f\tfrequency liver mets",
                         "g\tnote 17 breast"])
-    assert index.labels(words) == ("a\turinary urgency", "c\tliver", "d\tcancer note 17",
-                                   "e\tmammary cancer", "g\tnote 17 breast")
+    expected = ("a\turinary urgency", "c\tliver", "d\tcancer note 17", "e\tmammary cancer",
+                "g\tnote 17 breast")
+    assert index.labels(words) == expected and "by_word" not in vars(index)  # checked one by one
+    index.scans = LabelIndex.SCANS
+    assert index.labels(words) == expected and "by_word" in vars(index)  # filed by word
     assert bloom_may_contain(words.bloom(), ("urinary", "urgency", "cancer"))
     assert not bloom_may_contain(words.bloom(), ("pancreas", "urgency"))
     assert index.maybe(words.bloom()) and not LabelIndex(["x\tpancreas"]).maybe(words.bloom())
@@ -257,3 +260,41 @@ def test_results_of_an_older_vocabulary_are_removed(vault: Path, tmp_path: Path)
     changed, reused = turtle(vault, cache, [extra])
     assert reused == 0 and changed == turtle(vault, None, [extra])[0]
     assert files() and not files() & first
+
+
+def test_index_saves_small_changes_beside_it_and_reads_them_back(tmp_path: Path):
+    """A saved index is rewritten whole only when its changes grow past an eighth of it;
+    smaller changes go to a delta file that is read back only for the file it was made
+    against."""
+    folder = tmp_path / "cache"
+    mapping = {"entries": {f"n{i}.md": (i, "text") for i in range(100)},
+               "labels": tuple(f"label {i}" for i in range(20)), "flag": 1}
+    Cache(folder).save_index("index", "v1", mapping, previous={})
+    base = (folder / "index").read_bytes()
+    for step in range(3):  # a note edited, one deleted, one added, a field changed
+        cache = Cache(folder)
+        loaded = cache.index("index", "v1")
+        assert loaded == mapping
+        mapping = {**loaded, "entries": {**loaded["entries"], "n5.md": (step, "edited")},
+                   "flag": step}
+        del mapping["entries"][f"n{10 + step}.md"]
+        mapping["entries"][f"new{step}.md"] = (step, "new")
+        cache.save_index("index", "v1", mapping, previous=loaded)
+        assert (folder / "index").read_bytes() == base and (folder / "index.delta").exists()
+    loaded = Cache(folder).index("index", "v1")
+    Cache(folder).save_index("index", "v2", loaded, previous=loaded)  # a new version only
+    assert Cache(folder).index("index", "v2") == mapping
+    assert Cache(folder).index("index", "v1") == {}  # the version is the delta's
+    assert (folder / "index").read_bytes() == base
+    loaded = Cache(folder).index("index", "v2")
+    many = {**loaded, "entries": {f"m{i}.md": (i, "other") for i in range(100)}}
+    Cache(folder).save_index("index", "v2", many, previous=loaded)
+    assert not (folder / "index.delta").exists() and Cache(folder).index("index", "v2") == many
+    stale = (folder / "index.delta")
+    loaded = Cache(folder).index("index", "v2")
+    Cache(folder).save_index("index", "v2", {**loaded, "flag": 9}, previous=loaded)
+    kept = stale.read_bytes()
+    os.replace(folder / "index", folder / "old")  # another file under the same name:
+    shutil.copy(folder / "old", folder / "index")  # the delta was made for the old one
+    stale.write_bytes(kept)
+    assert Cache(folder).index("index", "v2") == many

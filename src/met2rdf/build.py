@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from operator import attrgetter
 from pathlib import Path
@@ -338,23 +338,149 @@ class Cache:
         os.replace(tmp, path)
 
     def index(self, name: str, version: str) -> dict:
-        """The mapping saved as ``name`` by a build of this ``version`` ({} if none)."""
+        """The mapping saved as ``name`` by a build of this ``version`` ({} if none): the
+        file ``name`` and the changes since, kept in ``name.delta``."""
         if self.folder is None:
             return {}
+        path = self.folder / name
         try:
-            with _no_gc():  # tens of thousands of objects: the collector would run often
-                saved = pickle.loads((self.folder / name).read_bytes())
+            with _no_gc(), path.open("rb") as f:  # tens of thousands of objects: the
+                st = os.fstat(f.fileno())  # collector would run often
+                saved = pickle.loads(f.read())
         except _UNREADABLE:
             return {}
-        if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != version:
+        signature = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if not isinstance(saved, tuple) or len(saved) != 2 or not isinstance(saved[1], dict):
             return {}
-        return saved[1] if isinstance(saved[1], dict) else {}
+        saved_version, mapping = saved
+        changes: dict = {}
+        delta = self._delta(path, signature)
+        if delta is not None:
+            saved_version, changes = delta
+            _apply(mapping, changes)
+        _LOADED[path] = (signature, changes)
+        return mapping if saved_version == version else {}
 
-    def save_index(self, name: str, version: str, mapping: dict) -> None:
-        if self.folder is not None:
+    def save_index(self, name: str, version: str, mapping: dict,
+                   previous: dict | None = None) -> None:
+        """Save ``mapping``; given the mapping ``index`` returned before, only the changes
+        are written (to ``name.delta``) while they stay small beside the whole."""
+        if self.folder is None:
+            return
+        path = self.folder / name
+        loaded = _LOADED.get(path)
+        if previous and loaded is not None and loaded[0] == _signature(path):
+            changes = _merge(loaded[1], _diff(previous, mapping))
+            if DELTA_SHARE * _changed_items(changes) <= sum(map(_items, mapping.values())):
+                with _no_gc():
+                    data = pickle.dumps((loaded[0], version, changes),
+                                        protocol=pickle.HIGHEST_PROTOCOL)
+                self._write(path.with_name(name + ".delta"), data)
+                _LOADED[path] = (loaded[0], changes)
+                return
+        with _no_gc():
+            data = pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL)
+        self._write(path, data)  # a new file: the delta no longer applies to it
+        _LOADED[path] = (_signature(path), {})
+        try:
+            path.with_name(name + ".delta").unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _delta(path: Path, signature: tuple[int, ...] | None) -> tuple[str, dict] | None:
+        """The version and changes in ``path``'s delta file, if they apply to it as it is."""
+        try:
             with _no_gc():
-                data = pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL)
-            self._write(self.folder / name, data)
+                delta = pickle.loads(path.with_name(path.name + ".delta").read_bytes())
+        except _UNREADABLE:
+            return None
+        if (isinstance(delta, tuple) and len(delta) == 3 and delta[0] == signature
+                and isinstance(delta[2], dict)):
+            return delta[1], delta[2]
+        return None
+
+
+# The build index is rewritten whole when its changes would be more than an eighth of it.
+DELTA_SHARE = 8
+# Per file: its signature when read or written and the changes in its delta since.
+_LOADED: dict[Path, tuple[tuple[int, ...] | None, dict]] = {}
+
+
+def _signature(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _diff(old: dict, new: dict) -> dict:
+    """What turns ``old`` into ``new``: per key, ("set", value) or, for two mappings,
+    ("merge", changed items, removed keys)."""
+    changes: dict = {}
+    for key, value in new.items():
+        before = old.get(key, _DIFF_MISSING)
+        if before is value:
+            continue
+        if isinstance(before, dict) and isinstance(value, dict):
+            changed = {k: v for k, v in value.items()
+                       if (b := before.get(k, _DIFF_MISSING)) is not v and b != v}
+            removed = frozenset(before.keys() - value.keys())
+            if changed or removed:
+                changes[key] = ("merge", changed, removed)
+        elif before != value:
+            changes[key] = ("set", value)
+    for key in old.keys() - new.keys():
+        changes[key] = ("drop",)
+    return changes
+
+
+_DIFF_MISSING = object()
+
+
+def _merge(first: dict, then: dict) -> dict:
+    """The changes ``first`` followed by ``then``, as one."""
+    merged = dict(first)
+    for key, change in then.items():
+        before = merged.get(key)
+        if change[0] == "merge" and before is not None and before[0] == "merge":
+            changed = {k: v for k, v in before[1].items() if k not in change[2]}
+            changed.update(change[1])
+            merged[key] = ("merge", changed, (before[2] - change[1].keys()) | change[2])
+        elif change[0] == "merge" and before is not None and before[0] == "set":
+            merged[key] = ("set", _merged(dict(before[1]), change))
+        else:
+            merged[key] = change
+    return merged
+
+
+def _merged(value: dict, change: tuple) -> dict:
+    value.update(change[1])
+    for key in change[2]:
+        value.pop(key, None)
+    return value
+
+
+def _apply(mapping: dict, changes: dict) -> None:
+    for key, change in changes.items():
+        if change[0] == "set":
+            mapping[key] = change[1]
+        elif change[0] == "drop":
+            mapping.pop(key, None)
+        else:
+            before = mapping.get(key)
+            mapping[key] = _merged(before if isinstance(before, dict) else {}, change)
+
+
+def _items(value: object) -> int:
+    return len(value) if isinstance(value, (dict, tuple, list, set, frozenset)) else 1
+
+
+def _changed_items(changes: dict) -> int:
+    """How many items the changes carry (those of a mapping that is merged, one by one)."""
+    return sum(len(c[1]) + len(c[2]) if c[0] == "merge" else
+               _items(c[1]) if c[0] == "set" else 1 for c in changes.values())
 
 
 @contextmanager
@@ -430,21 +556,38 @@ def bloom_may_contain(bloom: int, label: Sequence[str]) -> bool:
 
 class LabelIndex:
     """The vault's extra labels, filed under their rarest word, to find those a note could
-    contain (``NoteWords.could_contain``)."""
+    contain (``NoteWords.could_contain``).  The first few notes are checked against every
+    label instead: filing 20,000 labels takes as long as checking fifty notes that way."""
+
+    SCANS = 32
 
     def __init__(self, items: Iterable[str]) -> None:
-        labels = [(item, normalize_label(item.split("\t", 1)[1])) for item in items]
+        self.items = [(item, normalize_label(item.split("\t", 1)[1])) for item in items]
+        self.scans = 0
+
+    @cached_property
+    def bags(self) -> list[frozenset[str]]:
+        return [frozenset(words) for _, words in self.items]
+
+    @cached_property
+    def by_word(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         count: dict[str, int] = {}
-        for _, words in labels:
+        for _, words in self.items:
             for word in set(words):
                 count[word] = count.get(word, 0) + 1
-        self.by_word: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for item, words in labels:  # filed under its rarest word: few to test per word
+        by_word: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for item, words in self.items:  # filed under its rarest word: few to test per word
             if words:
                 rarest = min(words, key=count.__getitem__)  # any of them would do
-                self.by_word.setdefault(rarest, []).append((item, words))
+                by_word.setdefault(rarest, []).append((item, words))
+        return by_word
 
     def labels(self, note: NoteWords) -> tuple[str, ...]:
+        if "by_word" not in self.__dict__ and self.scans < self.SCANS:
+            self.scans += 1
+            words = note.words
+            return tuple(sorted(item for (item, label), bag in zip(self.items, self.bags)
+                                if bag <= words and label and note.could_contain(label)))
         found = {item for word in note.words for item, label in self.by_word.get(word, ())
                  if note.could_contain(label)}
         return tuple(sorted(found))
@@ -676,7 +819,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             if unchanged:
                 assert old is not None
                 labels = {x for x in old.labels if x in item_set}
-                if added.by_word and added.maybe(old.bloom):
+                if added.items and added.maybe(old.bloom):
                     labels.update(added.labels(NoteWords(survey.title, _source(note).text)))
                 key = _note_key(base_key, texts[note.path], links, named, sorted(labels))
                 if key == old.key:
@@ -713,7 +856,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     cache.save_index(INDEX, base_key, {
         "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
         "normalized": normalized(item.split("\t", 1)[1] for item in items),
-        "ambiguities": ambiguities})
+        "ambiguities": ambiguities}, previous=saved)
     if not before:  # a first build, or the code or vocabulary changed: older results go
         cache.prune({e.key for e in ordered_entries})
 
