@@ -234,3 +234,27 @@ def test_with_labels_equals_a_vocabulary_built_afresh():
     assert (added.metastasis_of, added.cancer_of) == (fresh.metastasis_of, fresh.cancer_of)
     assert added.lookup("brca notes").iri == CONCEPT + "breast-cancer"
     assert vocab.lookup("hepar") is None  # the original is unchanged
+
+
+def test_cached_vocabulary_is_the_loaded_one_until_a_file_changes(tmp_path: Path):
+    """The build keeps the parsed vocabulary in its cache; an extra file that changes (or
+    cannot be read) is read again."""
+    from met2rdf.build import VOCABULARY, cached_vocabulary
+    from met2rdf.errors import VocabularyError
+    from met2rdf.vocab import load_vocabulary
+
+    extra = tmp_path / "mine.ttl"
+    extra.write_text('@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+                     '@prefix met: <https://w3id.org/met2rdf/vocab#> .\n'
+                     '<https://example.org/x> a met:Symptom ; skos:prefLabel "zorblax"@en .\n')
+    cache = tmp_path / "cache"
+    first = cached_vocabulary([extra], cache)
+    assert (cache / VOCABULARY).exists()
+    assert first.concepts == load_vocabulary([extra]).concepts and first.lookup("zorblax")
+    assert cached_vocabulary([extra], cache).concepts == first.concepts
+    extra.write_text(extra.read_text().replace("zorblax", "quuxoma"))
+    changed = cached_vocabulary([extra], cache)
+    assert changed.lookup("quuxoma") is not None and changed.lookup("zorblax") is None
+    extra.unlink()
+    with pytest.raises(VocabularyError, match="mine.ttl"):
+        cached_vocabulary([extra], cache)

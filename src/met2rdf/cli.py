@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
-from .build import BuildResult, build_vault
+from .build import BuildResult, build_vault, cached_vocabulary
 from .errors import Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
@@ -23,10 +23,10 @@ from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_result
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, STORE_KEYS, load_files, open_store, read_rdf, sync_store
+from .store import DEFAULT_STORE, load_files, open_store, read_rdf
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
-from .write import DATASET_FORMATS, to_dataset, write_atomic, write_graph, write_turtle
+from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -68,7 +68,8 @@ def _build(args: argparse.Namespace, target: str,
         return EXIT_USAGE
     bar = _ProgressBar(getattr(args, "quiet", False))
     try:
-        result = build_vault(args.path, load_vocabulary(args.vocab), cache_dir=cache_dir,
+        vocab = cached_vocabulary(args.vocab, cache_dir)
+        result = build_vault(args.path, vocab, cache_dir=cache_dir,
                              jobs=getattr(args, "jobs", None), progress=bar)
     finally:
         bar.close()
@@ -96,10 +97,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = _build(args, str(out), cache_dir)
     if not isinstance(result, BuildResult):
         return result
-    write_graph(out, result)
-    if store is not None:
-        sync_store(store, result.chunks(build_graph=True),
-                   remember=result.cache_dir / STORE_KEYS if result.cache_dir else None)
+    write_outputs(result, out, store)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import glob
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,6 +15,7 @@ from .build import TURTLE_HEADER as HEADER
 from .build import BuildResult, Cache, NamedGraph, prefix_lines
 from .errors import OutputError
 from .graph import PREFIXES, sort_key
+from .store import STORE_KEYS, sync_store
 
 DATASET_FORMATS = ("nquads", "trig")
 
@@ -208,3 +211,29 @@ def write_graph(path: Path, result: BuildResult) -> None:
 def write_turtle(path: Path, triples: Iterable[ox.Triple]) -> None:
     """Write triples to a Turtle file atomically."""
     write_atomic(path, to_turtle(triples))
+
+
+def write_outputs(result: BuildResult, path: Path, store: ox.Store | None) -> tuple[float, float]:
+    """Write ``path`` (:func:`write_graph`) and bring the store up to date (:func:`sync_store`,
+    remembering its keys in the build's cache) at the same time: copying, syncing and
+    renaming the file is mostly the kernel's work.  Returns the seconds each took."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        written = pool.submit(_timed, write_graph, path, result)
+        stored = 0.0
+        try:
+            if store is not None:
+                sync_store(store, result.chunks(build_graph=True),
+                           remember=result.cache_dir / STORE_KEYS if result.cache_dir else None)
+                stored = time.perf_counter() - started
+        finally:
+            error = written.exception()
+    if error is not None:
+        raise error
+    return written.result(), stored
+
+
+def _timed(function: Callable, *args: object) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
