@@ -298,3 +298,40 @@ def test_index_saves_small_changes_beside_it_and_reads_them_back(tmp_path: Path)
     shutil.copy(folder / "old", folder / "index")  # the delta was made for the old one
     stale.write_bytes(kept)
     assert Cache(folder).index("index", "v2") == many
+
+
+def test_notes_coming_and_going_redo_only_what_they_reach(tmp_path: Path):
+    """When notes come, go or change their names or topics, an unchanged note is redone if a
+    link of its reaches a note name that changed or a vault label it could hold came or
+    went; the result equals a clean build each time, and a note out of reach is reused."""
+    vault, cache = tmp_path / "links", tmp_path / "cache"
+    for name, text in {
+        "Breast cancer.md": "Breast cancer often spreads to [[Hepar notes]] and [[Lung]].\n",
+        "Lung.md": "# Lung\nSee [[Breast cancer]].\n",
+        "Hepar notes.md": "---\naliases: [liver]\n---\nLiver things.\n",
+        "Mentions.md": "Colon cancer may spread to the hepatic organ.\n",
+        "Other.md": "Prostate cancer spreads to bone.\n",
+    }.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text)
+    turtle(vault, cache)
+
+    def same_as_clean(expect_reused: int) -> bytes:
+        built, reused = turtle(vault, cache)
+        assert built == turtle(vault, None)[0]
+        assert reused >= expect_reused  # at least Other.md
+        return built
+
+    (vault / "deep").mkdir()
+    (vault / "deep" / "Lung.md").write_text("# Deep lung\n")  # [[Lung]] still reaches Lung.md
+    same_as_clean(3)
+    (vault / "Lung.md").unlink()  # now it reaches deep/Lung.md
+    assert b"deep/Lung.md" in same_as_clean(1)
+    (vault / "Hepar notes.md").write_text("---\naliases: [bone]\n---\nBone things.\n")  # topic
+    same_as_clean(1)
+    (vault / "Hepar notes.md").write_text("---\naliases: [bone, hepatic organ]\n---\n")  # label
+    assert b"c:colon-cancer met:spreadsTo c:bone" in same_as_clean(1)
+    shutil.move(vault / "deep" / "Lung.md", vault / "deep" / "Pulmo.md")  # [[Lung]] reaches none
+    same_as_clean(1)
+    (vault / "Hepar notes.md").unlink()
+    assert b"colon-cancer met:spreadsTo" not in same_as_clean(1)

@@ -552,16 +552,20 @@ class NoteWords:
     def bloom(self) -> int:
         """A Bloom filter of the words (2,048 bits, two hashes), kept in the build index so
         a new label can be tested against a note without reading it."""
-        bits = 0
-        for word in self.words:
-            for h in _hashes(word):
-                bits |= 1 << h
-        return bits
+        return _bloom(self.words)
 
 
 def _hashes(word: str) -> tuple[int, int]:
     data = word.encode("utf-8", "surrogatepass")
     return zlib.crc32(data) & 2047, zlib.crc32(data, 0x5BD1E995) & 2047
+
+
+def _bloom(words: Iterable[str]) -> int:
+    bits = 0
+    for word in words:
+        for h in _hashes(word):
+            bits |= 1 << h
+    return bits
 
 
 def bloom_may_contain(bloom: int, label: Sequence[str]) -> bool:
@@ -609,8 +613,12 @@ class LabelIndex:
 
     def maybe(self, bloom: int) -> bool:
         """Whether a note with this Bloom filter could contain any of the labels."""
-        return any(bloom_may_contain(bloom, label)
-                   for labels in self.by_word.values() for _, label in labels)
+        return any(bloom & mask == mask for mask in self.masks)
+
+    @cached_property
+    def masks(self) -> frozenset[int]:
+        """Per label, the Bloom bits of its words (those a note holds if it could hold it)."""
+        return frozenset(_bloom(w for w in label if w not in _COMPOSED) for _, label in self.items)
 
 
 def _note_key(base: str, text: str, links: tuple, named: Sequence[str],
@@ -800,7 +808,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         extra = alias_labels(ordered)
         items = label_items(extra)
         label_index = LabelIndex(items)
-        added = LabelIndex(sorted(set(items) - before_labels))
+        item_set = frozenset(items)
+        added = LabelIndex(sorted(item_set - before_labels))
         resolver = LinkResolver(texts)
         if same_names and "ambiguities" in saved:
             ambiguities = saved["ambiguities"]
@@ -821,13 +830,13 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         # 3. extract, graph, serialise and validate each note not reused
         entries: dict[str, NoteEntry] = {}
         work = []
-        item_set = frozenset(items)
+        touched = None if same_names else _touched(before, surveys, todo, added,
+                                                   before_labels - item_set)
         for note in notes:
             survey = surveys[note.path]
             old = before.get(note.path)
             unchanged = old is not None and old.text == texts[note.path] and not old.results
-            if unchanged and same_names:
-                assert old is not None
+            if unchanged and old is not None and (touched is None or not touched(old)):
                 entries[note.path] = _kept(old, note)
                 continue
             links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
@@ -870,9 +879,10 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
                                              output.bloom)
     ordered_entries = tuple(entries[n.path] for n in notes)
     cache.save_index(INDEX, base_key, {
-        "labels": items, "entries": {e.path: e for e in ordered_entries if not e.results},
-        "normalized": saved["normalized"] if "normalized" in saved and items == saved.get("labels") else
-                      normalized(item.split("\t", 1)[1] for item in items),
+        "labels": dict.fromkeys(items),  # (a mapping: the index saves the items that change)
+        "entries": {e.path: e for e in ordered_entries if not e.results},
+        "normalized": saved["normalized"] if "normalized" in saved and item_set == before_labels
+        else normalized(item.split("\t", 1)[1] for item in items),
         "ambiguities": ambiguities}, previous=saved)
     if not before:  # a first build, or the code or vocabulary changed: older results go
         cache.prune({e.key for e in ordered_entries})
@@ -917,6 +927,32 @@ def _interned(strings: tuple[str, ...]) -> tuple[str, ...]:
 def _kept(old: NoteEntry, note: SourceNote | UnchangedNote) -> NoteEntry:
     """A reused entry, with the file signature it has now."""
     return old if old.signature == note.signature else replace(old, signature=note.signature)
+
+
+def _touched(before: Mapping[str, NoteEntry], surveys: Mapping[str, Survey],
+             todo: Sequence[SourceNote | UnchangedNote], added: LabelIndex,
+             gone: frozenset[str]) -> Callable[[NoteEntry], bool]:
+    """Tell which unchanged notes may have another key now that notes came, went or
+    changed their names: those with a link to a note name that came, went or changed its
+    topic, and those that could contain a vault label that came or held one that went.
+    Any other note keeps its key (its links reach the same notes, with the same topics)."""
+    topics = set(before.keys() ^ surveys.keys())
+    topics.update(n.path for n in todo if n.path in before
+                  and before[n.path].survey.topic != surveys[n.path].topic)
+    names = {LinkResolver.name(p) for p in topics}
+    memo: dict[str, bool] = {}
+
+    def links_to_changed(target: str) -> bool:
+        hit = memo.get(target)
+        if hit is None:
+            hit = memo[target] = LinkResolver.name(target) in names
+        return hit
+
+    def touched(old: NoteEntry) -> bool:
+        return (any(map(links_to_changed, old.survey.targets))
+                or (bool(gone) and not gone.isdisjoint(old.labels))
+                or (bool(added.items) and added.maybe(old.bloom)))
+    return touched
 
 
 def _names(survey: Survey) -> tuple:

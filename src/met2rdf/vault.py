@@ -159,6 +159,13 @@ def link_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip().casefold()
 
 
+def _name(key: str) -> str:
+    """The last part of a link key (a plain name, the common case, is its own)."""
+    if "/" not in key and key != ".":
+        return key
+    return PurePosixPath(key).name if key else ""
+
+
 class LinkResolver:
     """Resolve wikilink targets to note paths the way Obsidian does.
 
@@ -183,6 +190,12 @@ class LinkResolver:
             names.sort(key=lambda p: (p.count("/"), p))
         self.ambiguous = {k: tuple(v) for k, v in self._by_name.items() if len(v) > 1}
 
+    @staticmethod
+    def name(target: str) -> str:
+        """The note name a link target (or a note's path) is matched by: a target can only
+        ever reach notes of its name."""
+        return _name(_RELATIVE.sub("", link_key(target).removesuffix(NOTE_SUFFIX)))
+
     def candidates(self, target: str) -> tuple[str, ...]:
         """Return every note path a link target matches, the one it resolves to first."""
         found = self._memo.get(target)
@@ -194,8 +207,7 @@ class LinkResolver:
         key = _RELATIVE.sub("", link_key(target).removesuffix(NOTE_SUFFIX))
         if key in self._by_path:
             return (self._by_path[key],)
-        name = PurePosixPath(key).name if key else ""
-        found = self._by_name.get(name, [])
+        found = self._by_name.get(_name(key), [])
         if "/" in key:
             found = [p for p in found if link_key(p).removesuffix(NOTE_SUFFIX)
                      .endswith("/" + key)]
@@ -213,6 +225,8 @@ class LinkResolver:
         """
         passed_over: dict[str, tuple[str, str]] = {}
         for target in sorted(set(targets)):
+            if self.name(target) not in self.ambiguous:  # one note at most has its name
+                continue
             found = self.candidates(target)
             for path in found[1:]:
                 passed_over.setdefault(path, (target, found[0]))
