@@ -61,12 +61,12 @@ from .vault import LinkResolver, link_key, read_note, read_vault
 from .vocab import (
     Vocabulary,
     fold_word,
+    folded_words,
     load_vocabulary,
     normalize_label,
     normalized,
     package_data,
     remember_normalized,
-    tokenize,
 )
 
 VOCABULARY_GRAPH = BASE + "graph/vocabulary"
@@ -527,7 +527,7 @@ class NoteWords:
     labels it could contain."""
 
     def __init__(self, title: str, text: str) -> None:
-        self.runs = ([t[0] for t in tokenize(title)], [t[0] for t in tokenize(text)])
+        self.runs = (folded_words(title), folded_words(text))
         self.words = {*self.runs[0], *self.runs[1], *_COMPOSED}
         self._at: dict[str, list[tuple[int, int]]] = {}
         for r, run in enumerate(self.runs):
@@ -664,7 +664,6 @@ def _extract(jobs: Sequence[tuple[SourceNote, tuple[tuple[str, str | None], ...]
     assert isinstance(vocab, Vocabulary) and isinstance(link_topics, Mapping)
     assert isinstance(label_index, LabelIndex)
     outputs: list[NoteOutput] = []
-    graphs: list[list[ox.Triple]] = []
     for source, links, topic_iri, names in jobs:
         note = _PARSED.pop(source.path, None) or parse_note(source)
         facts = extract_facts(note, vocab, link_topics)
@@ -676,7 +675,6 @@ def _extract(jobs: Sequence[tuple[SourceNote, tuple[tuple[str, str | None], ...]
         outputs.append(NoteOutput(note.path, facts, tuple(used),
                                   _turtle_chunk(triples, ordered=True), len(triples),
                                   label_index.labels(words), words.bloom()))
-        graphs.append(triples)
     if not validate:
         return outputs
     # the concepts as the shapes see them, without the vault's aliases (the vocabulary
@@ -684,9 +682,9 @@ def _extract(jobs: Sequence[tuple[SourceNote, tuple[tuple[str, str | None], ...]
     # however many notes name a concept
     base = _WORKER["base"]
     assert isinstance(base, Vocabulary)
-    batch = [t for g in graphs for t in g]
-    batch += concept_triples(concept_closure({i for o in outputs for i in o.used}, base))
-    results = validate_triples(batch).results
+    results = validate_triples(
+        concept_triples(concept_closure({i for o in outputs for i in o.used}, base)),
+        prefix_lines() + b"".join(o.turtle for o in outputs)).results
     return [replace(o, results=tuple(r for r in results if any(s.path == o.path
                                                                 for s in r.spans)))
             for o in outputs]

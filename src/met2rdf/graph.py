@@ -47,8 +47,22 @@ def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
+@lru_cache(maxsize=256)  # the vocabulary's own terms: a few dozen
 def _met(name: str) -> ox.NamedNode:
     return ox.NamedNode(MET + name)
+
+
+@lru_cache(maxsize=1 << 14)
+def _concept(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+_XSD_INTEGER = ox.NamedNode(XSD + "integer")
+_STATEMENT = ox.NamedNode(RDF + "Statement")
+_SUBJECT = ox.NamedNode(RDF + "subject")
+_PREDICATE = ox.NamedNode(RDF + "predicate")
+_OBJECT = ox.NamedNode(RDF + "object")
+_DERIVED = ox.NamedNode(PROV + "wasDerivedFrom")
 
 
 def _text(value: str) -> ox.Literal:
@@ -87,26 +101,28 @@ def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
             yield ox.Triple(node, _met("unresolvedLink"), _text(target))
         elif path != note.path:
             yield ox.Triple(node, _met("linksTo"), _n(note_iri(path)))
+    fact_type, evidence_type = _met("Fact"), _met("Evidence")
+    has_evidence, has_line, has_hedge, has_quote = (
+        _met("evidence"), _met("line"), _met("hedge"), _met("quote"))
     for fact in facts:
-        s, o = _n(fact.subject), _n(fact.object)
+        s, o = _concept(fact.subject), _concept(fact.object)
         p = _met(fact.predicate)
         yield ox.Triple(s, p, o)
         f = _n(fact_iri(fact.subject, fact.predicate, fact.object, note.path))
-        yield ox.Triple(f, _TYPE, _met("Fact"))
-        yield ox.Triple(f, _TYPE, _n(RDF + "Statement"))
-        yield ox.Triple(f, _n(RDF + "subject"), s)
-        yield ox.Triple(f, _n(RDF + "predicate"), p)
-        yield ox.Triple(f, _n(RDF + "object"), o)
+        yield ox.Triple(f, _TYPE, fact_type)
+        yield ox.Triple(f, _TYPE, _STATEMENT)
+        yield ox.Triple(f, _SUBJECT, s)
+        yield ox.Triple(f, _PREDICATE, p)
+        yield ox.Triple(f, _OBJECT, o)
         e = _n(evidence_iri(fact.subject, fact.predicate, fact.object, note.path, fact.span.line))
-        yield ox.Triple(f, _met("evidence"), e)
-        yield ox.Triple(e, _TYPE, _met("Evidence"))
-        yield ox.Triple(e, _n(PROV + "wasDerivedFrom"), node)
-        yield ox.Triple(e, _met("line"), ox.Literal(str(fact.span.line),
-                                                   datatype=_n(XSD + "integer")))
+        yield ox.Triple(f, has_evidence, e)
+        yield ox.Triple(e, _TYPE, evidence_type)
+        yield ox.Triple(e, _DERIVED, node)
+        yield ox.Triple(e, has_line, ox.Literal(str(fact.span.line), datatype=_XSD_INTEGER))
         if fact.hedge:
-            yield ox.Triple(e, _met("hedge"), _text(fact.hedge))
+            yield ox.Triple(e, has_hedge, _text(fact.hedge))
         if fact.text:
-            yield ox.Triple(e, _met("quote"), _text(fact.text))
+            yield ox.Triple(e, has_quote, _text(fact.text))
 
 
 def concept_closure(iris: Iterable[str], vocab: Vocabulary) -> list[Concept]:
