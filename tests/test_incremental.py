@@ -335,3 +335,39 @@ def test_notes_coming_and_going_redo_only_what_they_reach(tmp_path: Path):
     same_as_clean(1)
     (vault / "Hepar notes.md").unlink()
     assert b"colon-cancer met:spreadsTo" not in same_as_clean(1)
+
+
+class _CountingStore:
+    """A store that counts its compactions."""
+
+    def __init__(self) -> None:
+        self.store, self.compactions = ox.Store(), 0
+
+    def optimize(self) -> None:
+        self.compactions += 1
+        self.store.optimize()
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def test_store_is_compacted_after_some_builds_that_wrote_to_it(vault: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    """Each build that writes adds files every lookup reads until the store is compacted:
+    with its keys remembered, the store is compacted every COMPACT_AFTER writing builds."""
+    monkeypatch.setattr(store_module, "COMPACT_AFTER", 2)
+    store, cache = _CountingStore(), tmp_path / "cache"
+
+    def sync() -> None:
+        result = build_vault(vault, load_vocabulary([]), cache_dir=cache, jobs=1)
+        sync_store(store, result.chunks(build_graph=True), remember=cache / "keys")  # type: ignore[arg-type]
+
+    sync()  # a first load of a few graphs (by transaction): one write
+    sync()  # nothing changed: no write
+    assert store.compactions == 0
+    (vault / "misc.md").write_text("- BrCa-notes may cause headache.\n")
+    sync()  # the second write
+    assert store.compactions == 1
+    (vault / "misc.md").write_text("- BrCa-notes may cause seizures.\n")
+    sync()
+    assert store.compactions == 1 and quads(store.store) == clean_store(vault)

@@ -58,6 +58,12 @@ STORE_KEYS = "store-keys"  # the file in the build's cache that remembers them
 BUILD_KEY = MET + "buildKey"
 BULK = 32  # graphs to load at once from which the bulk loader is used (a transaction
 # loads about 20k triples/s, the bulk loader 100k)
+# Builds that wrote to the store (remembering its keys) after which it is compacted: the
+# files each build adds are read by every lookup until then (10,000 notes: a question
+# took 33 ms after a compaction, 41 ms 3 builds later, 54 ms 13 builds later; compacting
+# takes ~12 s there, so ~0.75 s per build).
+COMPACT_AFTER = 16
+WRITES = "#writes since compaction"  # where the remembered keys count them
 BULK_DROP = 256  # graphs and keys to drop in one update, past which they go one by one
 BULK_SLICE = 128  # graphs per bulk_load call: 1,000 notes in one call take 330 MB, in 128s 60
 Chunk = tuple[str, str, Callable[[], bytes]]  # graph IRI, key of its content, Turtle chunk
@@ -75,7 +81,8 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk], remember: Path | None =
     reloads.  When half the graphs or more are stale (a new code version or vocabulary),
     the store is cleared and every graph loaded again; else past ``BULK_DROP`` stale graphs
     every key is dropped first, then the graphs one by one.  When the bulk loader brought
-    in most of the store, the store is compacted.  Returns the number of graphs loaded.
+    in most of the store, the store is compacted; with ``remember``, also after
+    ``COMPACT_AFTER`` syncs that wrote to it.  Returns the number of graphs loaded.
 
     With ``remember`` (a file), the keys are also kept there and read back instead of from
     the store when the store's dataset key says they are its keys.
@@ -84,14 +91,24 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk], remember: Path | None =
     name = remember.name if remember is not None else ""
     known = cache.index(name, dataset_key(store) or "")
     have = dict(known) if known else stored_keys(store)
+    writes = have.pop(WRITES, 0)
     dataset_before = have.pop(KEYS_GRAPH, "")
     wanted = list(chunks)
     want = {iri: key for iri, key, _ in wanted}
     dataset = _digest_keys(want)
     present = _named_graphs(store, have if known else None)
     loaded = _sync(store, wanted, want, dataset, have, dataset_before, present)
-    if known.get(KEYS_GRAPH) != dataset:  # (a cache without a folder keeps nothing)
-        cache.save_index(name, dataset, {**want, KEYS_GRAPH: dataset}, previous=known)
+    if 2 * loaded >= len(want) and loaded >= BULK:  # mostly new: compact the bulk loader's
+        store.optimize()  # files (10,000 notes: 11 s, then lookups take half the time)
+        writes = 0
+    elif dataset != dataset_before and remember is not None:
+        writes = writes + 1 if isinstance(writes, int) else 1
+        if writes >= COMPACT_AFTER:  # each build's writes are files every lookup reads
+            store.optimize()  # until they are compacted
+            writes = 0
+    if (known.get(KEYS_GRAPH), known.get(WRITES, 0)) != (dataset, writes):
+        cache.save_index(name, dataset, {**want, KEYS_GRAPH: dataset, WRITES: writes},
+                         previous=known)
     return loaded
 
 
@@ -148,8 +165,6 @@ def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: s
                         format=ox.RdfFormat.TRIG)
     store.extend(_key_quads([*((iri, key) for iri, key, _ in load), (KEYS_GRAPH, dataset)]))
     store.flush()
-    if 2 * len(load) >= len(want):  # mostly new: compact the bulk loader's files (10,000
-        store.optimize()  # notes: 11 s, then lookups take half the time)
     return len(load)
 
 
