@@ -35,7 +35,7 @@ def _rss_mb() -> tuple[float, float]:
 def child_build(vault: Path, out: Path) -> None:
     """Build like `met2rdf build` does, timing each stage; print JSON (run in a child)."""
     from met2rdf.build import build_vault, cached_vocabulary
-    from met2rdf.store import open_store
+    from met2rdf.store import StreamLoader, open_store
     from met2rdf.write import write_outputs
 
     marks: dict[str, float] = {}
@@ -46,11 +46,16 @@ def child_build(vault: Path, out: Path) -> None:
 
     vocab = cached_vocabulary([], out / ".cache")
     loaded = time.perf_counter()
-    result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress)
+    store = open_store(out / "store", create=True)
+    loader = StreamLoader.into(store)  # as the CLI: a first build loads while it extracts
+    result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress,
+                         sink=loader.add if loader else None)
     built = time.perf_counter()
     rss_built = _rss_mb()[0]
     assert result.report is not None and result.report.conforms, result.report
-    store = open_store(out / "store", create=True)
+    if loader:
+        loader.finish(result)
+    finished = time.perf_counter()
     write_seconds, store_seconds = write_outputs(result, out / "graph.ttl", store)
     stored = time.perf_counter()
     survey_end = marks.get("survey", loaded)
@@ -59,8 +64,9 @@ def child_build(vault: Path, out: Path) -> None:
         "vocabulary": loaded - started,
         "survey": survey_end - loaded,
         "extract+validate": built - survey_end,
+        "finish streamed store": finished - built,
         "write turtle": write_seconds, "load store": store_seconds,
-        "write and store": stored - built,
+        "write and store": stored - finished,
         "total": stored - started,
         "notes": len(result.entries), "reused": result.reused,
         "facts": result.fact_count, "triples": result.statements(),
@@ -150,9 +156,13 @@ def bench(size: int, root: Path) -> list[str]:
             "| figure | value | vs. baseline |", "| --- | --- | --- |",
             (f"| baseline: markdown-it-py alone, one process | {base:.2f} s "
              f"({size / base:,.0f} notes/s, {megabytes / base:.1f} MB/s) | 1.00× |")]
-    for stage in ("vocabulary", "survey", "extract+validate"):
-        rows.append(f"| full build: {stage} | {full[stage]:.2f} s | |")
-    rows.append(f"| full build: write Turtle and load the store, at the same time | "
+    rows.append(f"| full build: vocabulary | {full['vocabulary']:.2f} s | |")
+    rows.append(f"| full build: survey | {full['survey']:.2f} s | |")
+    rows.append(f"| full build: extract+validate, the store loading the notes meanwhile | "
+                f"{full['extract+validate']:.2f} s | |")
+    rows.append(f"| full build: the store's last loads, keys and compaction | "
+                f"{full['finish streamed store']:.2f} s | |")
+    rows.append(f"| full build: write Turtle and load the rest of the store, at the same time | "
                 f"{full['write and store']:.2f} s (write {full['write turtle']:.2f} s, "
                 f"store {full['load store']:.2f} s) | |")
     rows.append(f"| **full build, total** | **{full['total']:.2f} s** ({size / full['total']:,.0f}"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import FIXTURES, REPO
 
@@ -75,6 +76,8 @@ def test_build_reports_shape_violations_at_note_lines(tmp_path: Path):
     assert run.returncode == 1
     assert "n.md:3: an ontology id must be an OBO PURL" in run.stderr
     assert not (tmp_path / "out" / "graph.ttl").exists()
+    store = tmp_path / "out" / "store"  # loaded while extracting, emptied again
+    assert not store.exists() or len(ox.Store(str(store))) == 0
 
 
 def test_validate_command(tmp_path: Path):

@@ -13,7 +13,14 @@ import pytest
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
 from met2rdf.build import Cache, LabelIndex, NoteWords, bloom_may_contain, build_vault
-from met2rdf.store import BULK, KEYS_GRAPH, replace_graphs, stored_keys, sync_store
+from met2rdf.store import (
+    BULK,
+    KEYS_GRAPH,
+    StreamLoader,
+    replace_graphs,
+    stored_keys,
+    sync_store,
+)
 from met2rdf.vocab import load_vocabulary
 from met2rdf.write import write_graph
 
@@ -222,19 +229,23 @@ def test_a_note_could_contain_a_label_in_one_run_of_words_or_two():
     assert index.maybe(words.bloom()) and not LabelIndex(["x\tpancreas"]).maybe(words.bloom())
 
 
-def test_worker_processes_give_the_bytes_of_one_process(tmp_path: Path):
-    """Past one batch of notes, surveys and extraction run in worker processes (each keeps
-    the notes it parsed): the graph is the one a single process builds."""
-    vault = tmp_path / "many"
+def many_notes(vault: Path, count: int = 150) -> Path:
     cancers = ["Breast cancer", "Lung cancer", "Prostate cancer", "Colorectal cancer"]
     sites = ["liver", "bone", "brain", "lung", "adrenal gland"]
-    for i in range(150):
+    for i in range(count):
         note = vault / f"part{i % 3}" / f"note {i:03}.md"
         note.parent.mkdir(parents=True, exist_ok=True)
         note.write_text(f"---\naliases: [{cancers[i % 4].lower()} note {i}]\n---\n"
                         f"# {cancers[i % 4]}\n- often spreads to the {sites[i % 5]} and "
-                        f"{sites[(i + 2) % 5]}; see [[note {(i * 7) % 150:03}]]\n"
+                        f"{sites[(i + 2) % 5]}; see [[note {(i * 7) % count:03}]]\n"
                         f"- **Symptoms**: bone pain, jaundice\n", encoding="utf-8")
+    return vault
+
+
+def test_worker_processes_give_the_bytes_of_one_process(tmp_path: Path):
+    """Past one batch of notes, surveys and extraction run in worker processes (each keeps
+    the notes it parsed): the graph is the one a single process builds."""
+    vault = many_notes(tmp_path / "many")
     vocab = load_vocabulary([])
     parallel = build_vault(vault, vocab, jobs=2)
     serial = build_vault(vault, vocab, jobs=1)
@@ -371,3 +382,26 @@ def test_store_is_compacted_after_some_builds_that_wrote_to_it(vault: Path, tmp_
     (vault / "misc.md").write_text("- BrCa-notes may cause seizures.\n")
     sync()
     assert store.compactions == 1 and quads(store.store) == clean_store(vault)
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["one process", "worker processes"])
+def test_first_build_loads_the_store_while_extracting(tmp_path: Path, jobs: int,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    """Into an empty store, notes are loaded as they are extracted; once keyed, the store
+    sync only loads what is left and the store equals a clean load.  A build that is not
+    kept leaves the store empty."""
+    monkeypatch.setattr(store_module, "BULK_SLICE", 16)  # several bulk loads
+    vault, store = many_notes(tmp_path / "many"), ox.Store()
+    loader = StreamLoader.into(store)
+    assert loader is not None
+    result = build_vault(vault, load_vocabulary([]), jobs=jobs, sink=loader.add)
+    assert loader.finish(result) == 150
+    assert sync_store(store, result.chunks(build_graph=True)) == 2  # build, vocabulary
+    assert quads(store) == clean_store(vault)
+    assert StreamLoader.into(store) is None  # not empty any more
+    other = ox.Store()
+    loader = StreamLoader.into(other)
+    assert loader is not None
+    build_vault(vault, load_vocabulary([]), jobs=jobs, sink=loader.add)
+    loader.abort()
+    assert len(other) == 0

@@ -72,6 +72,7 @@ from .vocab import (
 VOCABULARY_GRAPH = BASE + "graph/vocabulary"
 BATCH = 64  # notes per worker task
 Progress = Callable[[str, int, int], None]
+Sink = Callable[[Sequence["NoteOutput"]], None]  # takes notes' outputs as they are made
 
 
 @dataclass(frozen=True, slots=True)
@@ -715,13 +716,17 @@ class _Workers:
 
     def run(self, function: Callable, items: Sequence, path: Callable[[Any], str],
             initargs: tuple, progress: Progress | None, stage: str,
-            extra: tuple = ()) -> list:
-        """Run ``function(batch, *extra)`` over batches of items (inline when few)."""
+            extra: tuple = (), sink: Sink | None = None) -> list:
+        """Run ``function(batch, *extra)`` over batches of items (inline when few), giving
+        each batch's results to ``sink`` as they come."""
         done, results, total = 0, [], len(items)
         if self.jobs <= 1 or total <= BATCH:
             _init_worker(*initargs)
             for batch in _batches(items):
-                results.extend(function(batch, *extra))
+                found = function(batch, *extra)
+                results.extend(found)
+                if sink:
+                    sink(found)
                 done += len(batch)
                 if progress:
                     progress(stage, done, total)
@@ -738,7 +743,10 @@ class _Workers:
             for batch in _batches(shard):
                 futures[pool.submit(function, batch, *extra)] = len(batch)
         for future in as_completed(futures):
-            results.extend(future.result())
+            found = future.result()
+            results.extend(found)
+            if sink:
+                sink(found)
             done += futures[future]
             if progress:
                 progress(stage, done, total)
@@ -753,8 +761,11 @@ INDEX = "index"
 @_collector_frozen
 def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: Vocabulary,
                 validate: bool = True, cache_dir: Path | None = None, jobs: int | None = None,
-                progress: Progress | None = None, saved: dict | None = None) -> BuildResult:
+                progress: Progress | None = None, saved: dict | None = None,
+                sink: Sink | None = None) -> BuildResult:
     """Build the graph of decoded notes (problems from reading are passed through).
+
+    ``sink`` gets the notes extracted anew, a batch at a time, while the build goes on.
 
     With ``cache_dir``, a note is reused unread when its text, the code, the vocabulary
     and the vault names it could contain (link targets' topics, aliases) are unchanged.
@@ -861,7 +872,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         fresh: dict[str, NoteOutput] = {}
         outputs = workers.run(_extract, [w[0] for w in work], _job_path,
                               (vocab, link_topics, label_index, base_vocab), progress, "extract",
-                              (validate,))
+                              (validate,), sink)
         key_parts = {w[0][0].path: w[1] for w in work}
         signatures = {n.path: n.signature for n in notes}
         for output in outputs:
@@ -1004,12 +1015,12 @@ def _is_attachment(target: str) -> bool:
 
 def build_vault(path: Path, vocab: Vocabulary, validate: bool = True,
                 cache_dir: Path | None = None, jobs: int | None = None,
-                progress: Progress | None = None) -> BuildResult:
-    """Build the graph of a vault folder or a single note."""
+                progress: Progress | None = None, sink: Sink | None = None) -> BuildResult:
+    """Build the graph of a vault folder or a single note (see :func:`build_notes`)."""
     saved = Cache(cache_dir).index(INDEX, _base_key(vocab, validate))
     known = {p: e.signature for p, e in saved.get("entries", {}).items() if e.signature}
     return build_notes(read_vault(path, known), vocab, validate=validate, cache_dir=cache_dir,
-                       jobs=jobs, progress=progress, saved=saved)
+                       jobs=jobs, progress=progress, saved=saved, sink=sink)
 
 
 VOCABULARY = "vocabulary"

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
-from .build import BuildResult, build_vault, cached_vocabulary
+from .build import BuildResult, Sink, build_vault, cached_vocabulary
 from .errors import Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
@@ -23,7 +23,7 @@ from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_result
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, load_files, open_store, read_rdf
+from .store import DEFAULT_STORE, StreamLoader, load_files, open_store, read_rdf
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
@@ -60,8 +60,8 @@ class _ProgressBar:
             sys.stderr.write("\n")
 
 
-def _build(args: argparse.Namespace, target: str,
-           cache_dir: Path | None = None) -> BuildResult | int:
+def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
+           sink: Sink | None = None) -> BuildResult | int:
     """Build the vault at args.path; report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
@@ -70,7 +70,7 @@ def _build(args: argparse.Namespace, target: str,
     try:
         vocab = cached_vocabulary(args.vocab, cache_dir)
         result = build_vault(args.path, vocab, cache_dir=cache_dir,
-                             jobs=getattr(args, "jobs", None), progress=bar)
+                             jobs=getattr(args, "jobs", None), progress=bar, sink=sink)
     finally:
         bar.close()
     for problem in result.problems:
@@ -94,9 +94,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     store_dir = None if args.no_store else (args.store or args.out / "store")
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
-    result = _build(args, str(out), cache_dir)
+    loader = StreamLoader.into(store)  # a first build loads the store while it extracts
+    try:
+        result = _build(args, str(out), cache_dir, loader.add if loader else None)
+    except BaseException:
+        if loader:
+            loader.abort()
+        raise
     if not isinstance(result, BuildResult):
+        if loader:
+            loader.abort()
         return result
+    if loader:
+        loader.finish(result)
     write_outputs(result, out, store)
     elapsed = time.perf_counter() - started
     if not args.quiet:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from .build import Cache, NamedGraph, prefix_lines
+from .build import BuildResult, Cache, NamedGraph, NoteOutput, prefix_lines
 from .errors import RdfInputError, StoreError
-from .iris import BASE
+from .iris import BASE, note_iri
 from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")
@@ -166,6 +168,83 @@ def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: s
     store.extend(_key_quads([*((iri, key) for iri, key, _ in load), (KEYS_GRAPH, dataset)]))
     store.flush()
     return len(load)
+
+
+class StreamLoader:
+    """Load the notes' graphs into an empty store while the build is still extracting
+    (a thread runs the bulk loader, which leaves the interpreter to the build; on two cores
+    this overlaps the store's load with extraction instead of following it).
+
+    ``add`` is the build's sink.  After a build that is kept, ``finish`` gives the loaded
+    graphs their keys and compacts the store, so that :func:`sync_store` only loads what
+    is left (reused notes, the build and vocabulary graphs); after any other, ``abort``
+    empties the store again.
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.loaded: list[str] = []
+        self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="met2rdf-store", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def into(cls, store: ox.Store | None) -> StreamLoader | None:
+        """A loader for ``store`` if it holds nothing yet (a first build), else None."""
+        if store is None or next(store.named_graphs(), None) is not None or next(
+                store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+            return None
+        return cls(store)
+
+    def add(self, outputs: Sequence[NoteOutput]) -> None:
+        for output in outputs:
+            self._queue.put((note_iri(output.path), output.turtle))
+
+    def _run(self) -> None:
+        batch: list[tuple[str, bytes]] = []
+        done = False
+        while not done:
+            item = self._queue.get()
+            done = item is None
+            if item is not None:
+                batch.append(item)
+            if batch and (done or len(batch) >= BULK_SLICE):
+                if self._error is None:
+                    try:
+                        self._load(batch)
+                    except Exception as exc:  # noqa: BLE001 -- raised again by finish
+                        self._error = exc
+                batch = []
+
+    def _load(self, batch: list[tuple[str, bytes]]) -> None:
+        data = prefix_lines() + b"".join(b"GRAPH <" + iri.encode("utf-8") + b"> {\n" + turtle
+                                         + b"}\n" for iri, turtle in batch)
+        self.store.bulk_load(data, format=ox.RdfFormat.TRIG)
+        self.loaded.extend(iri for iri, _ in batch)
+
+    def _join(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def finish(self, result: BuildResult) -> int:
+        """Wait for the loads, key the graphs loaded and compact; return their number."""
+        self._join()
+        if self._error is not None:
+            self.abort()
+            raise self._error
+        keys = {note_iri(e.path): e.key for e in result.entries}
+        self.store.extend(_key_quads((iri, keys[iri]) for iri in self.loaded if iri in keys))
+        self.store.flush()
+        if len(self.loaded) >= BULK:
+            self.store.optimize()
+        return len(self.loaded)
+
+    def abort(self) -> None:
+        """Stop and leave the store empty, as it was."""
+        if self._thread.is_alive():
+            self._join()
+        self.store.clear()
 
 
 def _key_quads(keys: Iterable[tuple[str, str]]) -> Iterator[ox.Quad]:
