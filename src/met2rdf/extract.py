@@ -157,6 +157,21 @@ class _Sentence:
     frame: str | None  # frame set by the label of this sentence
 
 
+class _CuePositions(dict[str, list[tuple[int, int]]]):
+    """The spans of each kind of cue (``_SCANNED``) in a block's text, found when first
+    asked for (a block without a negation never needs its contrasts)."""
+
+    def __init__(self, cues: Cues, lower: str) -> None:
+        super().__init__()
+        self._cues, self._lower = cues, lower
+
+    def __missing__(self, name: str) -> list[tuple[int, int]]:
+        if name not in _SCANNED:
+            raise KeyError(name)
+        spans = self[name] = [m.span() for m in getattr(self._cues, name).finditer(self._lower)]
+        return spans
+
+
 class _BlockView:
     """What extraction needs to know about one block."""
 
@@ -182,8 +197,7 @@ class _BlockView:
 
     @cached_property
     def cues(self) -> dict[str, list[tuple[int, int]]]:
-        return {name: [m.span() for m in getattr(self._cues, name).finditer(self.lower)]
-                for name in _SCANNED}
+        return _CuePositions(self._cues, self.lower)
 
     @cached_property
     def hedges(self) -> list[tuple[int, str]]:

@@ -65,7 +65,7 @@ def _token(word: str) -> tuple[str, bool]:
 def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
     """Split text into word tokens: (folded form, written in capitals, start, end)."""
     text = _POSSESSIVE.sub("  ", text)
-    return [(*_token(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [(*_token(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
 
 
 def folded_words(text: str) -> list[str]:
@@ -107,7 +107,8 @@ class Vocabulary:
     def __init__(self, concepts: Iterable[Concept]) -> None:
         self.concepts: dict[str, Concept] = {c.iri: c for c in concepts}
         self._index: dict[tuple[str, ...], list[tuple[Concept, bool]]] = {}
-        self._max: dict[str, int] = {}
+        # per first word, the lengths of the labels starting with it, longest first
+        self._lengths: dict[str, tuple[int, ...]] = {}
         for concept in sorted(self.concepts.values(), key=lambda c: c.iri):
             for label in concept.labels:
                 key = normalize_label(label)
@@ -116,7 +117,7 @@ class Vocabulary:
                 entries = self._index.setdefault(key, [])
                 if all(e[0].iri != concept.iri or e[1] != is_acronym(label) for e in entries):
                     entries.append((concept, is_acronym(label)))
-                self._max[key[0]] = max(self._max.get(key[0], 0), len(key))
+                self._add_length(key)
 
         self.metastasis_of: dict[str, Concept] = {}  # site IRI -> its metastasis concept
         self.cancer_of: dict[str, Concept] = {}  # organ IRI -> the cancer that starts there
@@ -128,6 +129,11 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.concepts)
+
+    def _add_length(self, key: tuple[str, ...]) -> None:
+        lengths = self._lengths.get(key[0], ())
+        if len(key) not in lengths:
+            self._lengths[key[0]] = tuple(sorted((*lengths, len(key)), reverse=True))
 
     def with_labels(self, extra: Mapping[str, Iterable[str]]) -> Vocabulary:
         """Return a copy where the given concepts carry extra labels (e.g. note aliases).
@@ -146,7 +152,7 @@ class Vocabulary:
         copy = Vocabulary.__new__(Vocabulary)
         copy.concepts = {**self.concepts, **changed}
         copy._index = dict(self._index)
-        copy._max = dict(self._max)
+        copy._lengths = dict(self._lengths)
         for iri, concept in changed.items():
             old = self.concepts[iri]
             for label in old.labels:
@@ -163,13 +169,15 @@ class Vocabulary:
                     entries.append((concept, is_acronym(label)))
                     entries.sort(key=lambda e: e[0].iri)  # stable: a concept's labels in order
                 copy._index[key] = entries
-                copy._max[key[0]] = max(copy._max.get(key[0], 0), len(key))
+                copy._add_length(key)
         copy.metastasis_of = {k: copy.concepts[v.iri] for k, v in self.metastasis_of.items()}
         copy.cancer_of = {k: copy.concepts[v.iri] for k, v in self.cancer_of.items()}
         return copy
 
-    def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int) -> Concept | None:
-        key = tuple(t[0] for t in tokens[i:i + n])
+    def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int,
+                key: tuple[str, ...] | None = None) -> Concept | None:
+        if key is None:
+            key = tuple(t[0] for t in tokens[i:i + n])
         for concept, acronym in self._index.get(key, ()):
             if not acronym or all(t[1] for t in tokens[i:i + n]):
                 return concept
@@ -178,12 +186,14 @@ class Vocabulary:
     def find(self, text: str) -> list[Mention]:
         """Find concept mentions in text, longest match first, left to right."""
         tokens = tokenize(text)
+        words = [t[0] for t in tokens]
         mentions: list[Mention] = []
-        i = 0
-        while i < len(tokens):
-            longest = min(self._max.get(tokens[i][0], 0), len(tokens) - i)
-            for n in range(longest, 0, -1):
-                concept = self._lookup(tokens, i, n)
+        i, count = 0, len(tokens)
+        while i < count:
+            for n in self._lengths.get(words[i], ()):  # only lengths some label has
+                if n > count - i:
+                    continue
+                concept = self._lookup(tokens, i, n, tuple(words[i:i + n]))
                 if concept is not None:
                     start, end = tokens[i][2], tokens[i + n - 1][3]
                     mentions.append(Mention(concept, start, end, text[start:end]))
