@@ -230,7 +230,7 @@ def test_with_labels_equals_a_vocabulary_built_afresh():
             lab for lab in labels if lab not in concept.labels))
     fresh = Vocabulary(concepts.values())
     assert added.concepts == fresh.concepts
-    assert added._index == fresh._index and added._max == fresh._max
+    assert added._index == fresh._index and added._lengths == fresh._lengths
     assert (added.metastasis_of, added.cancer_of) == (fresh.metastasis_of, fresh.cancer_of)
     assert added.lookup("brca notes").iri == CONCEPT + "breast-cancer"
     assert vocab.lookup("hepar") is None  # the original is unchanged
