@@ -13,7 +13,9 @@ With a cache folder, the *build index* keeps each note's survey and the key of i
 (the note's bytes, the code, the vocabulary, the topics of the notes it links to and the
 vault names it could contain); the results themselves are files named by key.  A note
 whose file is unchanged (size, time, inode) is not read, and when no note's names
-changed, a note whose text is unchanged is not looked at further.
+changed, a note whose text is unchanged is not looked at further; when some did, only the
+notes a change can reach are (see ``_touched``).  The cache itself is
+:mod:`met2rdf.cache`.
 
 The graph is kept as named graphs, the layout of the store and of ``push``: one graph per
 note, named by the note's IRI, one for the vocabulary and the ontology
@@ -27,12 +29,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import pickle
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache, partial, wraps
 from importlib.metadata import PackageNotFoundError, version
@@ -42,6 +42,7 @@ from typing import Any, Self
 
 import pyoxigraph as ox
 
+from .cache import Cache
 from .diagnostics import BUILD_GRAPH, diagnostic_triples
 from .errors import NoteError, OutputError
 from .extract import extract_facts, find_topic
@@ -289,202 +290,6 @@ def vocabulary_digest(vocab: Vocabulary) -> str:
     return _digest(*(repr(vocab.concepts[iri]) for iri in sorted(vocab.concepts)))
 
 
-# what reading a missing, truncated or foreign pickle raises
-_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
-               TypeError, ImportError, IndexError)
-
-
-class Cache:
-    """Per-note results on disk, one file per key (written atomically), and the build index.
-
-    Without a folder nothing is kept.
-    """
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-
-    def get(self, key: str) -> object | None:
-        if self.folder is None:
-            return None
-        try:
-            return pickle.loads((self.folder / key[:2] / key).read_bytes())
-        except _UNREADABLE:
-            return None
-
-    def put(self, key: str, value: object) -> None:
-        if self.folder is None:
-            return
-        self._write(self.folder / key[:2] / key,
-                    pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def prune(self, keep: set[str]) -> int:
-        """Remove the results under other keys (of a previous code or vocabulary); return
-        how many."""
-        if self.folder is None:
-            return 0
-        removed = 0
-        for folder in self.folder.glob("??"):
-            for entry in os.scandir(folder):
-                if entry.name not in keep and not entry.name.startswith("."):
-                    try:
-                        os.unlink(entry.path)
-                        removed += 1
-                    except OSError:
-                        pass
-        return removed
-
-    def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-    def index(self, name: str, version: str) -> dict:
-        """The mapping saved as ``name`` by a build of this ``version`` ({} if none): the
-        file ``name`` and the changes since, kept in ``name.delta``."""
-        if self.folder is None:
-            return {}
-        path = self.folder / name
-        try:
-            with _no_gc(), path.open("rb") as f:  # tens of thousands of objects: the
-                st = os.fstat(f.fileno())  # collector would run often
-                saved = pickle.loads(f.read())
-        except _UNREADABLE:
-            return {}
-        signature = (st.st_size, st.st_mtime_ns, st.st_ino)
-        if not isinstance(saved, tuple) or len(saved) != 2 or not isinstance(saved[1], dict):
-            return {}
-        saved_version, mapping = saved
-        changes: dict = {}
-        delta = self._delta(path, signature)
-        if delta is not None:
-            saved_version, changes = delta
-            _apply(mapping, changes)
-        _LOADED[path] = (signature, changes)
-        return mapping if saved_version == version else {}
-
-    def save_index(self, name: str, version: str, mapping: dict,
-                   previous: dict | None = None) -> None:
-        """Save ``mapping``; given the mapping ``index`` returned before, only the changes
-        are written (to ``name.delta``) while they stay small beside the whole."""
-        if self.folder is None:
-            return
-        path = self.folder / name
-        loaded = _LOADED.get(path)
-        if previous and loaded is not None and loaded[0] == _signature(path):
-            changes = _merge(loaded[1], _diff(previous, mapping))
-            if DELTA_SHARE * _changed_items(changes) <= sum(map(_items, mapping.values())):
-                with _no_gc():
-                    data = pickle.dumps((loaded[0], version, changes),
-                                        protocol=pickle.HIGHEST_PROTOCOL)
-                self._write(path.with_name(name + ".delta"), data)
-                _LOADED[path] = (loaded[0], changes)
-                return
-        with _no_gc():
-            data = pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL)
-        self._write(path, data)  # a new file: the delta no longer applies to it
-        _LOADED[path] = (_signature(path), {})
-        try:
-            path.with_name(name + ".delta").unlink(missing_ok=True)
-        except OSError:
-            pass
-
-    @staticmethod
-    def _delta(path: Path, signature: tuple[int, ...] | None) -> tuple[str, dict] | None:
-        """The version and changes in ``path``'s delta file, if they apply to it as it is."""
-        try:
-            with _no_gc():
-                delta = pickle.loads(path.with_name(path.name + ".delta").read_bytes())
-        except _UNREADABLE:
-            return None
-        if (isinstance(delta, tuple) and len(delta) == 3 and delta[0] == signature
-                and isinstance(delta[2], dict)):
-            return delta[1], delta[2]
-        return None
-
-
-# The build index is rewritten whole when its changes would be more than an eighth of it.
-DELTA_SHARE = 8
-# Per file: its signature when read or written and the changes in its delta since.
-_LOADED: dict[Path, tuple[tuple[int, ...] | None, dict]] = {}
-
-
-def _signature(path: Path) -> tuple[int, ...] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _diff(old: dict, new: dict) -> dict:
-    """What turns ``old`` into ``new``: per key, ("set", value) or, for two mappings,
-    ("merge", changed items, removed keys)."""
-    changes: dict = {}
-    for key, value in new.items():
-        before = old.get(key, _DIFF_MISSING)
-        if before is value:
-            continue
-        if isinstance(before, dict) and isinstance(value, dict):
-            changed = {k: v for k, v in value.items()
-                       if (b := before.get(k, _DIFF_MISSING)) is not v and b != v}
-            removed = frozenset(before.keys() - value.keys())
-            if changed or removed:
-                changes[key] = ("merge", changed, removed)
-        elif before != value:
-            changes[key] = ("set", value)
-    for key in old.keys() - new.keys():
-        changes[key] = ("drop",)
-    return changes
-
-
-_DIFF_MISSING = object()
-
-
-def _merge(first: dict, then: dict) -> dict:
-    """The changes ``first`` followed by ``then``, as one."""
-    merged = dict(first)
-    for key, change in then.items():
-        before = merged.get(key)
-        if change[0] == "merge" and before is not None and before[0] == "merge":
-            changed = {k: v for k, v in before[1].items() if k not in change[2]}
-            changed.update(change[1])
-            merged[key] = ("merge", changed, (before[2] - change[1].keys()) | change[2])
-        elif change[0] == "merge" and before is not None and before[0] == "set":
-            merged[key] = ("set", _merged(dict(before[1]), change))
-        else:
-            merged[key] = change
-    return merged
-
-
-def _merged(value: dict, change: tuple) -> dict:
-    value.update(change[1])
-    for key in change[2]:
-        value.pop(key, None)
-    return value
-
-
-def _apply(mapping: dict, changes: dict) -> None:
-    for key, change in changes.items():
-        if change[0] == "set":
-            mapping[key] = change[1]
-        elif change[0] == "drop":
-            mapping.pop(key, None)
-        else:
-            before = mapping.get(key)
-            mapping[key] = _merged(before if isinstance(before, dict) else {}, change)
-
-
-def _items(value: object) -> int:
-    return len(value) if isinstance(value, (dict, tuple, list, set, frozenset)) else 1
-
-
-def _changed_items(changes: dict) -> int:
-    """How many items the changes carry (those of a mapping that is merged, one by one)."""
-    return sum(len(c[1]) + len(c[2]) if c[0] == "merge" else
-               _items(c[1]) if c[0] == "set" else 1 for c in changes.values())
-
-
 def _collector_frozen(function: Callable) -> Callable:
     """Run ``function`` with the objects that exist when it starts (the build index, the
     vocabulary) left out of garbage collection: full collections would walk them again
@@ -497,18 +302,6 @@ def _collector_frozen(function: Callable) -> Callable:
         finally:
             gc.unfreeze()
     return run
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector (pickles of the build index make no cycles)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- the vault's own names ------------------------------------------------------------------

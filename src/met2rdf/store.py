@@ -16,7 +16,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .build import BuildResult, Cache, NamedGraph, NoteOutput, prefix_lines
+from .build import BuildResult, NamedGraph, NoteOutput, prefix_lines
+from .cache import Cache
 from .errors import RdfInputError, StoreError
 from .iris import BASE, note_iri
 from .vocab import MET

@@ -12,7 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .build import TURTLE_HEADER as HEADER
-from .build import BuildResult, Cache, NamedGraph, prefix_lines
+from .build import BuildResult, NamedGraph, prefix_lines
+from .cache import Cache
 from .errors import OutputError
 from .graph import PREFIXES, sort_key
 from .store import STORE_KEYS, sync_store
