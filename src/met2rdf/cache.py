@@ -76,7 +76,7 @@ class Cache:
                 saved = pickle.loads(f.read())
         except _UNREADABLE:
             return {}
-        signature = (st.st_size, st.st_mtime_ns, st.st_ino)
+        signature = file_signature(st)
         if not isinstance(saved, tuple) or len(saved) != 2 or not isinstance(saved[1], dict):
             return {}
         saved_version, mapping = saved
@@ -96,7 +96,7 @@ class Cache:
             return
         path = self.folder / name
         loaded = _LOADED.get(path)
-        if previous and loaded is not None and loaded[0] == _signature(path):
+        if previous and loaded is not None and loaded[0] == signature_of(path):
             changes = _merge(loaded[1], _diff(previous, mapping))
             if DELTA_SHARE * _changed_items(changes) <= sum(map(_items, mapping.values())):
                 with _no_gc():
@@ -108,7 +108,7 @@ class Cache:
         with _no_gc():
             data = pickle.dumps((version, mapping), protocol=pickle.HIGHEST_PROTOCOL)
         self._write(path, data)  # a new file: the delta no longer applies to it
-        _LOADED[path] = (_signature(path), {})
+        _LOADED[path] = (signature_of(path), {})
         try:
             path.with_name(name + ".delta").unlink(missing_ok=True)
         except OSError:
@@ -134,12 +134,17 @@ DELTA_SHARE = 8
 _LOADED: dict[Path, tuple[tuple[int, ...] | None, dict]] = {}
 
 
-def _signature(path: Path) -> tuple[int, ...] | None:
+def file_signature(st: os.stat_result) -> tuple[int, ...]:
+    """What tells a file's version without reading it: its size, time and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def signature_of(path: Path | str) -> tuple[int, ...] | None:
+    """``file_signature`` of the file at ``path`` (None when it cannot be stat'ed)."""
     try:
-        st = os.stat(path)
+        return file_signature(os.stat(path))
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _diff(old: dict, new: dict) -> dict:

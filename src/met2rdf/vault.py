@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from .cache import file_signature
 from .model import Problem, SourceNote, SourceSpan, UnchangedNote
 
 NOTE_SUFFIX = ".md"
@@ -121,7 +122,7 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
             signature = known.get(rel)
             if signature:
                 try:
-                    if _signature(os.stat(path)) == signature:
+                    if file_signature(os.stat(path)) == signature:
                         yield UnchangedNote(rel, str(path), signature)
                         continue
                 except OSError:
@@ -143,15 +144,11 @@ def read_note(rel: str, path: Path | str) -> SourceNote | Problem:
     if isinstance(note, SourceNote) and time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
         # trusted next time only if it was not written in the last seconds: a second write
         # in the same clock tick with the same size would otherwise go unseen
-        note = replace(note, signature=_signature(st))
+        note = replace(note, signature=file_signature(st))
     return note
 
 
 _SETTLED_NS = 2_000_000_000
-
-
-def _signature(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def link_key(name: str) -> str:

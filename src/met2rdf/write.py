@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from .build import TURTLE_HEADER as HEADER
 from .build import BuildResult, NamedGraph, prefix_lines
-from .cache import Cache
+from .cache import Cache, signature_of
 from .errors import OutputError
 from .graph import PREFIXES, sort_key
 from .store import STORE_KEYS, sync_store
@@ -167,11 +167,8 @@ def write_graph(path: Path, result: BuildResult) -> None:
     version = str(path.resolve())
     layout = cache.index(LAYOUT, version)
     previous: dict[str, tuple[str, int, int]] = layout.get("parts", {})
-    try:
-        st = os.stat(path)
-        if layout.get("stat") != (st.st_size, st.st_mtime_ns, st.st_ino):
-            previous = {}
-    except OSError:
+    now = signature_of(path)
+    if now is None or layout.get("stat") != now:
         previous = {}
     parts: dict[str, tuple[str, int, int]] = {}
 
@@ -204,9 +201,7 @@ def write_graph(path: Path, result: BuildResult) -> None:
                 os.close(source)
 
     write_atomic(path, write)
-    st = os.stat(path)
-    cache.save_index(LAYOUT, version, {"stat": (st.st_size, st.st_mtime_ns, st.st_ino),
-                                       "parts": parts})
+    cache.save_index(LAYOUT, version, {"stat": signature_of(path), "parts": parts})
 
 
 def write_turtle(path: Path, triples: Iterable[ox.Triple]) -> None:
