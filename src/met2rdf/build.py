@@ -362,9 +362,16 @@ def _bloom(words: Iterable[str]) -> int:
     return bits
 
 
+def label_mask(label: Sequence[str]) -> int:
+    """The Bloom bits a note's filter has if the note could contain the label (the words
+    extraction adds itself do not count)."""
+    return _bloom(w for w in label if w not in _COMPOSED)
+
+
 def bloom_may_contain(bloom: int, label: Sequence[str]) -> bool:
     """False when a note whose words gave ``bloom`` cannot contain all of the label's words."""
-    return all(w in _COMPOSED or all(bloom >> h & 1 for h in _hashes(w)) for w in label)
+    mask = label_mask(label)
+    return bloom & mask == mask
 
 
 class LabelIndex:
@@ -411,8 +418,8 @@ class LabelIndex:
 
     @cached_property
     def masks(self) -> frozenset[int]:
-        """Per label, the Bloom bits of its words (those a note holds if it could hold it)."""
-        return frozenset(_bloom(w for w in label if w not in _COMPOSED) for _, label in self.items)
+        """The labels' Bloom masks (``label_mask``)."""
+        return frozenset(label_mask(label) for _, label in self.items)
 
 
 def _note_key(base: str, text: str, links: tuple, named: Sequence[str],

@@ -175,9 +175,8 @@ class Vocabulary:
         return copy
 
     def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int,
-                key: tuple[str, ...] | None = None) -> Concept | None:
-        if key is None:
-            key = tuple(t[0] for t in tokens[i:i + n])
+                key: tuple[str, ...]) -> Concept | None:
+        """The concept labelled ``key``, the folded words of ``tokens[i:i + n]``."""
         for concept, acronym in self._index.get(key, ()):
             if not acronym or all(t[1] for t in tokens[i:i + n]):
                 return concept
@@ -206,7 +205,7 @@ class Vocabulary:
     def lookup(self, label: str) -> Concept | None:
         """Return the concept whose label is exactly ``label`` (after folding), if any."""
         tokens = tokenize(label)
-        return self._lookup(tokens, 0, len(tokens)) if tokens else None
+        return self._lookup(tokens, 0, len(tokens), tuple(t[0] for t in tokens)) if tokens else None
 
 
 def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
