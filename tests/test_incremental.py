@@ -160,6 +160,10 @@ def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: i
     for note in notes:  # every note's graph changes: the store is cleared and loaded anew
         note.write_text(note.read_text() + "\n- It may cause fatigue.\n")
     assert sync() == len(notes) + 2 and quads(store) == clean_store(vault)
+    for graph in list(store.named_graphs()):  # graphs gone by hand, their keys left
+        if graph != ox.NamedNode(KEYS_GRAPH):
+            store.remove_graph(graph)
+    assert sync() == len(notes) + 2 and quads(store) == clean_store(vault)
 
 
 def test_graph_file_copies_unchanged_chunks_and_survives_hand_edits(vault: Path,

@@ -133,8 +133,8 @@ def _named_graphs(store: ox.Store, remembered: dict[str, str] | None) -> set[str
 def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: str,
           have: dict[str, str], dataset_before: str, present: set[str]) -> int:
     stale = sorted(g for g in present if g not in want or have.get(g) != want[g])
-    if present and 2 * len(stale) >= len(present):  # mostly stale (a new code version or
-        store.clear()  # vocabulary): dropping graph by graph would take ~7 ms each
+    if (present or have) and 2 * len(stale) >= len(present):  # mostly stale (new code or
+        store.clear()  # vocabulary; or keys of graphs gone): graph by graph takes ~7 ms each
         present, stale, have = set(), [], {}
     load = [c for c in wanted if c[0] not in present or have.get(c[0]) != c[1]]
     forget = sorted(g for g in have if want.get(g) != have[g] or g not in present)
@@ -147,13 +147,10 @@ def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: s
     if len(stale) + len(forget) <= BULK_DROP:
         store.update(_drop(stale, forget, have, default is not None))
     else:  # a big change (one update would hold it all in memory): keys first, all of them
-        if len(stale) == len(present):
-            store.clear()
-        else:
-            store.clear_graph(ox.NamedNode(KEYS_GRAPH))
-            for graph in stale:
-                store.remove_graph(ox.NamedNode(graph))
-            store.clear_graph(ox.DefaultGraph())
+        store.clear_graph(ox.NamedNode(KEYS_GRAPH))
+        for graph in stale:
+            store.remove_graph(ox.NamedNode(graph))
+        store.clear_graph(ox.DefaultGraph())
         store.extend(_key_quads((iri, key) for iri, key, _ in wanted
                                 if iri in present and iri not in stale))
     if small:  # one transaction: the graphs and their keys
@@ -193,8 +190,7 @@ class StreamLoader:
     @classmethod
     def into(cls, store: ox.Store | None) -> StreamLoader | None:
         """A loader for ``store`` if it holds nothing yet (a first build), else None."""
-        if store is None or next(store.named_graphs(), None) is not None or next(
-                store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+        if store is None or next(iter(store), None) is not None:
             return None
         return cls(store)
 
