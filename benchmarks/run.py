@@ -93,17 +93,21 @@ def child_floor(store_dir: Path, folder: Path) -> None:
     print(json.dumps({"load": loaded - started, "compact": time.perf_counter() - loaded}))
 
 
-def run_floor(store_dir: Path, folder: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--floor", str(store_dir), str(folder)],
+def _in_child(mode: str, *paths: Path) -> dict:
+    """Run this script as ``--child``/``--floor`` in a new process; its last line of JSON."""
+    proc = subprocess.run([sys.executable, __file__, mode, *map(str, paths)],
                           capture_output=True, text=True, check=True)
-    shutil.rmtree(folder, ignore_errors=True)
     return json.loads(proc.stdout.splitlines()[-1])
+
+
+def run_floor(store_dir: Path, folder: Path) -> dict:
+    found = _in_child("--floor", store_dir, folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return found
 
 
 def run_child(vault: Path, out: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", str(vault), str(out)],
-                          capture_output=True, text=True, check=True)
-    return json.loads(proc.stdout.splitlines()[-1])
+    return _in_child("--child", vault, out)
 
 
 def baseline(files: list[Path]) -> float:
