@@ -99,12 +99,30 @@ def test_headings_nest_by_level():
 
 
 def test_bold_spans_and_callouts():
-    """Bold spans are recorded; a callout marker is not text."""
-    note = parse("> [!info] Note\n> **Breast cancer** spreads\n")
-    block = note.blocks[0]
-    assert block.text == "Note\nBreast cancer spreads"
+    """Bold spans are recorded; a callout's title heads its body and is not glued to it."""
+    note = parse("> [!info] Note\n> **Breast cancer** spreads\n\nAfter.\n")
+    title, block, after = note.blocks
+    assert (title.kind, title.text, title.line_at(0)) == ("heading", "Note", 1)
+    assert (block.kind, block.text, block.line_at(0), block.parent) == (
+        "paragraph", "Breast cancer spreads", 2, title.index)
     start, end = block.bold[0]
     assert block.text[start:end] == "Breast cancer"
+    assert after.parent is None  # the callout's title heads only the callout
+
+
+def test_bold_lines_and_lead_ins_head_what_follows():
+    """A line all in bold acts as a heading until its sibling; a lead-in line (a short one,
+    or one ending in ":") is the parent of the list right after it."""
+    note = parse("## Types\n\n**Ductal**\n- a\n\n**Lobular**\n- b\n\n"
+                 "Sites of spread:\n- bone\n\nA sentence.\n\n- c\n")
+    by_text = {b.text: b for b in note.blocks}
+    types, ductal, lobular = by_text["Types"], by_text["Ductal"], by_text["Lobular"]
+    assert (ductal.kind, ductal.level, ductal.parent) == ("heading", 3, types.index)
+    assert lobular.parent == types.index  # a sibling, not a child of "Ductal"
+    assert by_text["a"].parent == ductal.index and by_text["b"].parent == lobular.index
+    lead = by_text["Sites of spread:"]
+    assert (lead.kind, by_text["bone"].parent) == ("paragraph", lead.index)
+    assert by_text["c"].parent == lobular.index  # after a full sentence: no lead-in
 
 
 def test_comments_and_code_are_not_links():

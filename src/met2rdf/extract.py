@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -69,6 +69,7 @@ class Cues:
     cause: re.Pattern[str]
     modifier: re.Pattern[str]
     route: re.Pattern[str]
+    oncology: re.Pattern[str]
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -101,6 +102,7 @@ def load_cues() -> Cues:
         cause=_any(data["cause"]["patterns"]),
         modifier=_any(data["modifier"]["patterns"]),
         route=_any(data["route"]["patterns"]),
+        oncology=_any(data["oncology"]["patterns"]),
     )
 
 
@@ -113,23 +115,36 @@ def frame_of(label: str, cues: Cues) -> str | None:
     return None
 
 
-def _named_topic(note: Note, vocab: Vocabulary) -> Concept | None:
-    """Return the concept a note's title or aliases name (any type), if one does."""
+def _named_topic(note: Note, vocab: Vocabulary) -> tuple[Concept | None, bool]:
+    """Return the concept a note's title or aliases name (any type), if one does, and
+    whether they name it only by an acronym ("anti-GBM")."""
     for name in (note.title, *note.aliases):
         concept = vocab.lookup(name)
         if concept is not None:
-            return concept
+            return concept, bool(_ACRONYM.fullmatch(name.strip()))
     for name in (note.title, *note.aliases):
-        found = {m.concept.iri: m.concept for m in vocab.find(name)
-                 if m.concept.type in SUBJECT_TYPES}
+        mentions = [m for m in vocab.find(name) if m.concept.type in SUBJECT_TYPES]
+        found = {m.concept.iri: m.concept for m in mentions}
         if len(found) == 1:
-            return next(iter(found.values()))
-    return None
+            return next(iter(found.values())), all(_ACRONYM.fullmatch(m.text) for m in mentions)
+    return None, False
 
 
 def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
-    """Return the concept a note is about, from its title and aliases."""
-    return _named_topic(note, vocab)
+    """Return the concept a note is about, from its title and aliases.  A cancer named
+    only by an acronym is the topic only where the note's text supports that reading."""
+    concept, acronym = _named_topic(note, vocab)
+    if concept is None or not acronym or not _is_subject(concept):
+        return concept
+    if _says_oncology(note, load_cues()):
+        return concept
+    mentions = [m for block in note.blocks for m in vocab.find(block.text)]
+    return None if concept.iri in _unsupported_acronyms(mentions, vocab) else concept
+
+
+def _says_oncology(note: Note, cues: Cues) -> bool:
+    """Tell whether a note's text uses the words of oncology (cancer, tumour, chemo...)."""
+    return any(cues.oncology.search(block.text.lower()) for block in note.blocks)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -183,8 +198,42 @@ class _BlockView:
         found = self._linked(vocab.find(block.text), link_topics)
         self.mentions = self._coordinated_cancers(self._shared_modifier(found))
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
+        if self.mentions:
+            self.mentions = self._organ_subjects(self.mentions)
         self.subject = self._own_subject()
         self.frame = self._own_frame(cues)
+
+    def drop(self, iris: set[str]) -> None:
+        """Forget the mentions of some concepts (acronyms the note does not support)."""
+        kept = [m for m in self.mentions if m.concept.iri not in iris]
+        if len(kept) != len(self.mentions):
+            self.mentions = kept
+            self.subject = self._own_subject()
+
+    def heads_children(self) -> None:
+        """A short line that other blocks hang under ("Metastasis", "- Distant spread")
+        sets their frame as a heading does."""
+        if self.frame is None and self.block.kind in ("item", "paragraph") and \
+                len(self.block.text.split()) <= _HEAD_WORDS:
+            self.frame = frame_of(self.block.text, self._cues)
+
+    def _organ_subjects(self, mentions: list[Mention]) -> list[Mention]:
+        """Read "Rectum -> may metastasise to liver" as the organ's cancer spreading: an
+        organ that opens a sentence right before a spread verb names the cancer there."""
+        out = list(mentions)
+        for sent in self.sentences:
+            inside = [n for n, m in enumerate(out) if sent.start <= m.start < sent.end]
+            if len(inside) < 2:
+                continue
+            first = out[inside[0]]
+            cancer = self.vocab.cancer_of.get(first.concept.iri)
+            if first.concept.type != "AnatomicalSite" or cancer is None or \
+                    self.block.text[sent.label_end:first.start].strip(" -*_•>"):
+                continue
+            cue = next((c for c in self.spread_cues if first.end <= c[0] < sent.end), None)
+            if cue is not None and cue[0] <= out[inside[1]].start:
+                out[inside[0]] = Mention(cancer, first.start, first.end, first.text)
+        return out
 
     # Cue positions are found only in blocks that have mentions (most blocks have none).
     @cached_property
@@ -302,6 +351,54 @@ class _BlockView:
         return (m for m in self.mentions if sent.start <= m.start < sent.end)
 
 
+_ONCOLOGY_CANCERS = 3  # distinct cancers named that make a note about cancer
+_HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
+_PRIMARY = re.compile(r"\bprimar(?:y|ies)\b|\borigin\b")
+_PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
+_ACRONYM = re.compile(r"[A-Z0-9-]{2,6}s?")
+
+
+def _broader(vocab: Vocabulary, concept: Concept) -> set[str]:
+    """Return the IRIs of every broader concept of a concept."""
+    seen: set[str] = set()
+    todo = list(concept.broader)
+    while todo:
+        iri = todo.pop()
+        if iri not in seen and iri in vocab.concepts:
+            seen.add(iri)
+            todo.extend(vocab.concepts[iri].broader)
+    return seen
+
+
+def _family(vocab: Vocabulary, concept: Concept) -> set[str]:
+    """The concept and its broader concepts (by IRI)."""
+    return {concept.iri, *_broader(vocab, concept)}
+
+
+def _unsupported_acronyms(mentions: Iterable[Mention], vocab: Vocabulary) -> set[str]:
+    """Cancers named only by an acronym, where nothing in the note supports that reading.
+
+    Short acronyms name different things in different fields (GBM is a glioblastoma or the
+    glomerular basement membrane): one counts where the note also names the cancer, or a
+    broader or narrower type of it, in words, or names other cancers in words (or, see
+    ``_says_oncology``, uses the words of oncology).
+    """
+    acronyms: dict[str, Concept] = {}
+    spelled: dict[str, Concept] = {}
+    for m in mentions:
+        if not _is_subject(m.concept) or m.concept.umbrella:
+            continue
+        if _ACRONYM.fullmatch(m.text):
+            acronyms[m.concept.iri] = m.concept
+        else:
+            spelled[m.concept.iri] = m.concept
+    if len(spelled) >= _ONCOLOGY_CANCERS - 1:
+        return set()
+    families = [_family(vocab, c) for c in spelled.values()]
+    return {iri for iri, c in acronyms.items() if iri not in spelled
+            and not _family(vocab, c) & spelled.keys() and not any(iri in f for f in families)}
+
+
 class _NoteExtractor:
     def __init__(self, note: Note, vocab: Vocabulary, cues: Cues,
                  link_topics: Mapping[str, Concept]) -> None:
@@ -312,10 +409,49 @@ class _NoteExtractor:
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
                                 if c.type == "Metastasis" and c.umbrella), None)
-        named = _named_topic(note, vocab)
+        unsupported = set() if _says_oncology(note, cues) else \
+            _unsupported_acronyms((m for v in self.views for m in v.mentions), vocab)
+        if unsupported:
+            for view in self.views:
+                view.drop(unsupported)
+        named = find_topic(note, vocab)
         self.topic = named if named is not None and _is_subject(named) else None
         if named is not None and named.type == "Symptom":
             self.topic = self._complication_cause(named)
+        self.oncology = self._about_oncology()
+        parents = {b.parent for b in note.blocks if b.parent is not None}
+        for view in self.views:
+            if view.block.index in parents:
+                view.heads_children()
+        self._row_subjects: dict[int | None, Concept | None] = {}
+
+    def _about_oncology(self) -> bool:
+        """Tell whether the note is about cancer: its topic is a cancer or metastasis, its
+        title, aliases or tags say so, or it names several cancers.  In other notes (most
+        of a real vault) only sentences that name a cancer assert anything about one."""
+        if self.topic is not None:
+            return True
+        names = " ".join((self.note.title, *self.note.aliases, *self.note.tags)).lower()
+        if self.cues.oncology.search(names):
+            return True
+        first = next((v for v in self.views if v.block.kind == "heading"), None)
+        if first is not None and first.block.level == 1 and first.subject is not None \
+                and not first.subject.umbrella:
+            return True  # "# Lung cancer" atop the note: its title in all but name
+        named = {m.concept.iri for v in self.views for m in v.mentions
+                 if _is_subject(m.concept) and not m.concept.umbrella}
+        return len(named) >= _ONCOLOGY_CANCERS
+
+    def _explicit_subjects(self, view: _BlockView, sent: _Sentence,
+                           previous: Concept | None, row: Concept | None) -> set[str]:
+        """The cancers a sentence is explicitly about: named in it or just before it in the
+        block, in its table row, or in the headings and items it is under."""
+        named = {m.concept.iri for m in view.in_sentence(sent)
+                 if _is_subject(m.concept) and not m.concept.umbrella}
+        named.update(c.iri for c in (previous, row) if c is not None and not c.umbrella)
+        named.update(a.subject.iri for a in self._ancestors(view.block)
+                     if a.subject is not None and not a.subject.umbrella)
+        return named
 
     def _complication_cause(self, symptom: Concept) -> Concept | None:
         """In a note about a complication, the cancer or metastasis it is due to."""
@@ -413,28 +549,17 @@ class _NoteExtractor:
         if not candidates:
             return None
         chosen = candidates[0]
-        narrower = next((c for c in context if chosen.iri in self._ancestors_of(c)), None)
+        narrower = next((c for c in context if chosen.iri in _broader(self.vocab, c)), None)
         if narrower is not None:
             return narrower  # "gliomas" in a section on glioblastoma: the most specific type
-        if chosen.umbrella:
-            specific = next((c for c in candidates[1:] if not c.umbrella
-                             and c not in after), None)
+        if chosen.umbrella:  # a specific type named in the sentence, else in its context
+            order = [*before[::-1], *after, *([previous] if previous else []), *context]
+            specific = next((c for c in order if usable(c) and not c.umbrella), None)
             if specific is not None:
                 return specific
             if relation == "spreadsTo" and chosen.type == "CancerType":
                 return self.metastasis or chosen
         return chosen
-
-    def _ancestors_of(self, concept: Concept) -> set[str]:
-        """Return the IRIs of every broader concept of a concept."""
-        seen: set[str] = set()
-        todo = list(concept.broader)
-        while todo:
-            iri = todo.pop()
-            if iri not in seen and iri in self.vocab.concepts:
-                seen.add(iri)
-                todo.extend(self.vocab.concepts[iri].broader)
-        return seen
 
     @staticmethod
     def _negated(view: _BlockView, sent: _Sentence, obj: Mention) -> bool:
@@ -512,15 +637,35 @@ class _NoteExtractor:
                     None)
 
     def _row_subject(self, view: _BlockView) -> Concept | None:
-        """The cancer a table row is about: named in its first cell, or that cell's organ."""
+        """The cancer a table row is about: named in its first cell, or that cell's organ;
+        a row whose first cell is empty goes on with the row above."""
         if not view.block.cells:
             return None
         s, e = view.block.cells[0]
+        table = view.block.parent
+        if not view.block.text[s:e].strip():
+            return self._row_subjects.get(table)
+        subject = self._first_cell_subject(view, s, e)
+        self._row_subjects[table] = subject
+        return subject
+
+    def _primary_column(self, view: _BlockView) -> bool:
+        """Tell whether a row's table heads its first column as cancers ("Primary")."""
+        header = self._header(view)
+        if header is None or not header.block.cells:
+            return False
+        s, e = header.block.cells[0]
+        title = header.block.text[s:e].lower()
+        return bool(self.cues.oncology.search(title) or _PRIMARY.search(title))
+
+    def _first_cell_subject(self, view: _BlockView, s: int, e: int) -> Concept | None:
         first = [m for m in view.mentions if s <= m.start < e]
         for m in first:
             if _is_subject(m.concept):
                 return m.concept
         cell = view.block.text[s:e].strip()
+        if not self.oncology and not self._primary_column(view):
+            return None  # an organ names its cancer only where the table or note is on cancer
         if 0 < len(cell.split()) <= 3:
             for name in (f"{cell} cancer", f"{cell} carcinoma"):
                 concept = self.vocab.lookup(name)
@@ -534,15 +679,22 @@ class _NoteExtractor:
     def _block_facts(self, view: _BlockView) -> list[Fact]:
         context_frame = self._context_frame(view)
         context = self._context_subjects(view)
-        if view.block.kind == "row":
-            row = self._row_subject(view)
-            if row is not None:
-                context = [row, *context]
+        row = self._row_subject(view) if view.block.kind == "row" else None
+        if row is not None:
+            context = [row, *context]
         out: list[Fact] = []
         previous: Concept | None = None
         for sent in view.sentences:
             spread_subject = self._spread_site(view, sent)
+            sources = self._parenthesized_sources(view, sent)
+            out.extend(self._fact(view, sent, m, cancer, "spreadsTo", site)
+                       for m, cancer, site in sources)
+            named = set() if self.oncology else \
+                self._explicit_subjects(view, sent, previous, row)
+            taken = {m.start for m, _, _ in sources}
             for obj in view.in_sentence(sent):
+                if obj.start in taken:
+                    continue
                 if obj.concept.umbrella and self.cues.examples.match(view.lower, obj.end, sent.end):
                     continue  # a broad term that introduces examples
                 if self.cues.modifier.match(view.lower, obj.end, sent.end):
@@ -561,6 +713,8 @@ class _NoteExtractor:
                     subject = self._subject(view, sent, obj, relation, previous, context)
                 if subject is None or subject.iri == target:
                     continue
+                if not self.oncology and subject.iri not in named and column is None:
+                    continue  # a note not about cancer: only what a sentence says of one
                 out.append(self._fact(view, sent, obj, subject, relation, target))
             out.extend(self._source_facts(view, sent, previous, context))
             source = self._first_cue(view, "sources", sent)
@@ -579,6 +733,43 @@ class _NoteExtractor:
         return Fact(subject=subject.iri, predicate=relation, object=target,
                     span=SourceSpan(self.note.path, view.block.line_at(at.start)),
                     hedge=self._hedge(view, sent), text=text[sent.start:sent.end].strip())
+
+    def _parenthesized_sources(self, view: _BlockView, sent: _Sentence
+                               ) -> list[tuple[Mention, Concept, str]]:
+        """"Brain metastases are common (breast, lung, melanoma)": after a metastasis of a
+        site, the organs and cancers in parentheses are where it comes from.  Returns each
+        such mention with its cancer and the site."""
+        text = view.block.text
+        found: list[tuple[Mention, Concept, str]] = []
+        for m in view.in_sentence(sent):
+            site = m.concept.site if m.concept.type == "Metastasis" else None
+            if site is None:
+                continue
+            opened = text.find("(", m.end, min(sent.end, m.end + _PAREN_REACH))
+            closed = text.find(")", opened, sent.end) if opened != -1 else -1
+            if closed == -1 or any(o.start < opened for o in view.in_sentence(sent)
+                                   if o.start > m.start):
+                continue
+            for inner in view.in_sentence(sent):
+                if not opened < inner.start < closed:
+                    continue
+                cancer = inner.concept if inner.concept.type == "CancerType" else \
+                    self.vocab.cancer_of.get(inner.concept.iri)
+                if cancer is not None and not cancer.umbrella and \
+                        cancer.primary_site != site:
+                    found.append((inner, cancer, site))
+        return found
+
+    @staticmethod
+    def _after_metastases(view: _BlockView, sent: _Sentence, site: Mention) -> bool:
+        """"Mets (bone, brain)": sites in parentheses right after a broad metastasis."""
+        text = view.block.text
+        opened = text.rfind("(", sent.start, site.start)
+        if opened == -1 or text.find(")", opened, site.start) != -1:
+            return False
+        before = [m for m in view.in_sentence(sent) if m.end <= opened]
+        return bool(before) and before[-1].concept.type == "Metastasis" and \
+            before[-1].concept.umbrella and not text[before[-1].end:opened].strip()
 
     def _source_facts(self, view: _BlockView, sent: _Sentence, previous: Concept | None,
                       context: list[Concept]) -> list[Fact]:
@@ -609,6 +800,7 @@ class _NoteExtractor:
         spread = frame in ("spreadsTo", "spreadsVia") or \
             self._spread_before(view, sent, obj.start)
         if kind == "AnatomicalSite":
+            spread = spread or self._after_metastases(view, sent, obj)
             return ("spreadsTo", obj.concept.iri) if spread else (None, None)
         if kind == "Metastasis" and obj.concept.site is not None:
             before = [m for m in view.in_sentence(sent) if m.start < obj.start

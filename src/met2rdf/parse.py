@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
@@ -378,6 +379,59 @@ def _strip_callout(text: str) -> str:
     return text[match.end():] if match else text
 
 
+_LEAD_IN_WORDS = 8
+
+
+def _strip_first(children: list[Token]) -> list[Token]:
+    """Drop a callout marker that starts an inline (a callout inside a list item)."""
+    if children and children[0].type == "text":
+        children[0] = children[0].copy(content=_strip_callout(children[0].content))
+    return children
+
+
+def _acts_as_heading(flat: _InlineText) -> bool:
+    """A short line that is all bold ("**Inflammatory breast cancer**") heads what follows."""
+    text = flat.text.strip()
+    if not text or "\n" in text or len(text.split()) > _LEAD_IN_WORDS or text.endswith("."):
+        return False
+    covered = sum(e - s for s, e in flat.bold)
+    return covered >= len(text.strip("*_ :")) > 0 and len(flat.bold) <= 2
+
+
+def _pseudo_level(headings: list[tuple[int, int, bool]]) -> int:
+    """The level of a line acting as a heading: one below the real heading it is under."""
+    real = [level for level, _, pseudo in headings if not pseudo]
+    return (real[-1] if real else 0) + 1
+
+
+def _is_lead_in(text: str, tokens: list[Token], i: int) -> bool:
+    """A short paragraph, or one ending in ":", right before a list introduces its items."""
+    following = next((t.type for t in tokens[i + 1:] if t.type != "paragraph_close"), "")
+    if following not in ("bullet_list_open", "ordered_list_open"):
+        return False
+    text = text.strip()
+    return text.endswith(":") or (len(text.split()) <= _LEAD_IN_WORDS and "\n" not in text
+                                  and not text.endswith((".", "!", "?")))
+
+
+def _callout_title(children: list[Token], flat: _InlineText,
+                   headings: list[tuple[int, int, bool]],
+                   add_heading: Callable[[_InlineText, int, bool], int]) -> list[Token]:
+    """Read a callout's title (``> [!info] Metastatic spread``) as a heading for its body;
+    return the inline tokens of the body."""
+    first = children[0].copy(content=_strip_callout(children[0].content))
+    rest = [first, *children[1:]]
+    cut = next((n for n, t in enumerate(rest) if t.type in ("softbreak", "hardbreak")),
+               len(rest))
+    title, body = rest[:cut], rest[cut + 1:]
+    heading = _InlineText(flat.path, flat.line)
+    heading.feed(title)
+    if heading.text.strip():
+        add_heading(heading, 7, True)  # below every real heading; closed with the callout
+    flat.line += 1 if cut < len(rest) else 0
+    return body
+
+
 def _prepare(source: SourceNote) -> tuple[list[str], Meta, list[Problem]]:
     lines = source.text.removeprefix("\ufeff").split("\n")
     meta, problems = _front_matter(lines, source.path)
@@ -401,7 +455,8 @@ def parse_note(source: SourceNote) -> Note:
     blocks: list[Block] = []
     links: list[WikiLink] = []
     stack: list[int | None] = []  # enclosing list items (block index or None until filled)
-    headings: list[tuple[int, int]] = []  # (level, block index)
+    headings: list[tuple[int, int, bool]] = []  # (level, block index, a line acting as one)
+    lead: int | None = None  # a lead-in paragraph right before the list being read
     row_parent: int | None = None
     pending_row: list[Token] = []
     inline_tags: list[str] = []
@@ -411,7 +466,19 @@ def parse_note(source: SourceNote) -> Note:
         for item in reversed(stack):
             if item is not None:
                 return item
+        if stack and lead is not None:
+            return lead  # a list under its lead-in line ("Sites of spread:")
         return headings[-1][1] if headings else None
+
+    def add_heading(flat: _InlineText, level: int, pseudo: bool = False) -> int:
+        """A heading, or a line that acts as one (a bold line, a callout title): it closes
+        the sections of its level and below and opens its own."""
+        while headings and headings[-1][0] >= level:
+            headings.pop()
+        parent = headings[-1][1] if headings else None
+        index = add_block("heading", flat, level, parent)
+        headings.append((level, index, pseudo))
+        return index
 
     def add_block(kind: str, flat: _InlineText, level: int, parent: int | None,
                   cells: tuple[tuple[int, int], ...] = ()) -> int:
@@ -442,25 +509,38 @@ def parse_note(source: SourceNote) -> Note:
                 # a heading that opens a list item (Logseq "- # Title"): the item's own text
                 stack[-1] = add_block("heading", flat, level, context())
             else:
-                while headings and headings[-1][0] >= level:
-                    headings.pop()
-                parent = headings[-1][1] if headings else None
-                headings.append((level, add_block("heading", flat, level, parent)))
+                lead = None
+                add_heading(flat, level)
             i += 3
             continue
         elif kind == "inline" and tok.map is not None and not in_table:
             flat = _InlineText(source.path, tok.map[0] + 1)
             children = list(tok.children or [])
-            if children and children[0].type == "text":
-                children[0] = children[0].copy(content=_strip_callout(children[0].content))
+            if not stack and children and children[0].type == "text" and \
+                    _CALLOUT.match(children[0].content):
+                children = _callout_title(children, flat, headings, add_heading)
+                flat = _InlineText(source.path, flat.line)
+            else:
+                children = _strip_first(children)
             flat.feed(children)
             if stack and stack[-1] is None:
                 depth = len(stack)
                 stack[-1] = add_block("item", flat, depth, context())
+            elif not stack and _acts_as_heading(flat):
+                lead = None
+                add_heading(flat, _pseudo_level(headings), pseudo=True)
             elif flat.text.strip():
-                add_block("paragraph", flat, 0, context())
+                index = add_block("paragraph", flat, 0, context())
+                if not stack:
+                    lead = index if _is_lead_in(flat.text, tokens, i) else None
+        elif kind in ("bullet_list_close", "ordered_list_close") and not stack:
+            lead = None
+        elif kind == "blockquote_close":
+            while headings and headings[-1][2] and headings[-1][0] > 6:
+                headings.pop()  # a callout's title heads only the callout
         elif kind == "table_open":
             in_table = True
+            lead = None
         elif kind == "tr_open":
             pending_row = []
         elif kind in ("th_open", "td_open"):
