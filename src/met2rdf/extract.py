@@ -47,7 +47,7 @@ RELATION_OF = {
 RELATIONS = tuple(RELATION_OF.values())
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“(\[]?[A-Z0-9])|\n")
-_LABEL = re.compile(r"^\s*([^:.;!?\n]{1,60}?)\s*[:=]\s+")
+_LABEL = re.compile(r"\s*([^:.;!?\n]{1,60}?)\s*[:=]\s+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "etc.", "cf.", "dr.", "fig.", "no.")
 _COORDINATION = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/)\s*", re.IGNORECASE)
@@ -109,10 +109,10 @@ def load_cues() -> Cues:
 def frame_of(label: str, cues: Cues) -> str | None:
     """Return the frame a section label sets, or None."""
     label = label.lower()
-    for frame, pattern in cues.frames:
-        if pattern.search(label):
-            return frame
-    return None
+    found = [frame for frame, pattern in cues.frames if pattern.search(label)]
+    if len(found) > 1 and found[0] == "none":
+        return found[1]  # "Etiology and clinical manifestations": the part to read
+    return found[0] if found else None
 
 
 def _named_topic(note: Note, vocab: Vocabulary) -> tuple[Concept | None, bool]:
@@ -424,6 +424,7 @@ class _NoteExtractor:
             if view.block.index in parents:
                 view.heads_children()
         self._row_subjects: dict[int | None, Concept | None] = {}
+        self._subject_columns: dict[int | None, bool] = {}
 
     def _about_oncology(self) -> bool:
         """Tell whether the note is about cancer: its topic is a cancer or metastasis, its
@@ -649,6 +650,24 @@ class _NoteExtractor:
         self._row_subjects[table] = subject
         return subject
 
+    def _names_other_subject(self, view: _BlockView) -> bool:
+        """Tell whether a row's first cell names something unknown in a column of cancers:
+        some other row of its table names a cancer there, and this cell is no aspect label
+        ("Symptoms") but words of its own ("Insulinoma" when the vocabulary lacks it)."""
+        s, e = view.block.cells[0]
+        cell = view.block.text[s:e].strip()
+        if not cell or frame_of(cell, self.cues) is not None:
+            return False
+        if any(s <= m.start < e for m in view.mentions):
+            return False
+        table = view.block.parent
+        if table not in self._subject_columns:
+            self._subject_columns[table] = any(
+                self._first_cell_subject(other, *other.block.cells[0]) is not None
+                for other in self.views if other.block.kind == "row"
+                and other.block.parent == table and other.block.cells)
+        return self._subject_columns[table]
+
     def _primary_column(self, view: _BlockView) -> bool:
         """Tell whether a row's table heads its first column as cancers ("Primary")."""
         header = self._header(view)
@@ -682,6 +701,8 @@ class _NoteExtractor:
         row = self._row_subject(view) if view.block.kind == "row" else None
         if row is not None:
             context = [row, *context]
+        elif view.block.kind == "row" and self._names_other_subject(view):
+            return []  # the row is about a thing the vocabulary does not know
         out: list[Fact] = []
         previous: Concept | None = None
         for sent in view.sentences:
@@ -722,8 +743,10 @@ class _NoteExtractor:
             subjects = [m.concept for m in view.in_sentence(sent)
                         if _is_subject(m.concept) and not self._is_cue(view, m)
                         and m.start < limit and not self._negated(view, sent, m)]
-            specific = [c for c in subjects if not c.umbrella]
-            if specific or (subjects and previous is None):
+            specific = list({c.iri: c for c in subjects if not c.umbrella}.values())
+            if len(specific) > 1:
+                previous = None  # "lymphomas, mesotheliomas and ...": no one antecedent
+            elif specific or (subjects and previous is None):
                 previous = (specific or subjects)[0]
         return out
 
