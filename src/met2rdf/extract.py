@@ -46,7 +46,7 @@ RELATION_OF = {
 }
 RELATIONS = tuple(RELATION_OF.values())
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“(\[]?[A-Z0-9])|\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]=*_]*\s+(?=[\"'“(\[=*_]*[A-Z0-9])|\n")
 _LABEL = re.compile(r"\s*([^:.;!?\n]{1,60}?)\s*[:=]\s+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "etc.", "cf.", "dr.", "fig.", "no.")
 _COORDINATION = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$", re.IGNORECASE)
@@ -70,6 +70,7 @@ class Cues:
     modifier: re.Pattern[str]
     route: re.Pattern[str]
     oncology: re.Pattern[str]
+    aside: re.Pattern[str]
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -84,7 +85,7 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-_SCANNED = ("negation", "contrast", "route", "sources")
+_SCANNED = ("negation", "contrast", "route", "sources", "aside")
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +104,7 @@ def load_cues() -> Cues:
         modifier=_any(data["modifier"]["patterns"]),
         route=_any(data["route"]["patterns"]),
         oncology=_any(data["oncology"]["patterns"]),
+        aside=_any(data["aside"]["patterns"]),
     )
 
 
@@ -195,7 +197,8 @@ class _BlockView:
         self.block = block
         self.vocab = vocab
         self._cues = cues
-        found = self._linked(vocab.find(block.text), link_topics)
+        found = [m for m in self._linked(vocab.find(block.text), link_topics)
+                 if not block.text.startswith("#", m.start - 1) or m.start == 0]  # a #tag
         self.mentions = self._coordinated_cancers(self._shared_modifier(found))
         self.sentences = [self._sentence(s, e, cues) for s, e in _sentences(block.text)]
         if self.mentions:
@@ -353,9 +356,44 @@ class _BlockView:
 
 _ONCOLOGY_CANCERS = 3  # distinct cancers named that make a note about cancer
 _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
+_NOUN_NEGATION = re.compile(r"without|absence of|free of")
+_LIST_GAP = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b|\bnor\b|,\s*(?:or|and))?\s*", re.IGNORECASE)
+_ARROW = re.compile(r"→|->|=>|⇒|⟶")
+_PARENS = re.compile(r"\([^()]*\)")
 _PRIMARY = re.compile(r"\bprimar(?:y|ies)\b|\borigin\b")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
 _ACRONYM = re.compile(r"[A-Z0-9-]{2,6}s?")
+
+
+def _opens_with_unknown_link(view: _BlockView, sent: _Sentence) -> bool:
+    """Tell whether a sentence opens with a link to a note on something the vocabulary
+    does not know ("[[toxoplasmosis]]: splenomegaly"): it speaks of that, not the cancer."""
+    text = view.block.text
+    lead = len(text) - len(text.lstrip(" -*_>•\t")) if sent.start == 0 else 0
+    start = sent.start + lead
+    while start < sent.end and text[start] in " -*_>•\t":
+        start += 1
+    for s, e, _ in view.block.links:
+        if s == start:
+            return not any(m.start < e and s < m.end for m in view.mentions)
+    return False
+
+
+def _coordinated(view: _BlockView, start: int, obj: Mention) -> bool:
+    """Tell whether ``obj`` is the first mention after ``start`` or joined to it by list
+    separators only ("without fever, sweats or weight loss")."""
+    text = view.block.text
+    pos = start
+    for m in view.mentions:
+        if m.start < start:
+            continue
+        gap = text[pos:m.start]
+        if pos != start and not _LIST_GAP.fullmatch(gap):
+            return False
+        if m is obj or m.start == obj.start:
+            return True
+        pos = m.end
+    return False
 
 
 def _broader(vocab: Vocabulary, concept: Concept) -> set[str]:
@@ -566,17 +604,23 @@ class _NoteExtractor:
     def _negated(view: _BlockView, sent: _Sentence, obj: Mention) -> bool:
         text = view.block.text
         negations = view.cues["negation"]
-        before = [e for s, e in negations if sent.start <= s and e <= obj.start]
-        if before and not any(before[-1] <= s and e <= obj.start
+        before = [(s, e) for s, e in negations if sent.start <= s and e <= obj.start]
+        if before and not any(before[-1][1] <= s and e <= obj.start
                               for s, e in view.cues["contrast"]):
-            return True
+            s, e = before[-1]
+            if not _NOUN_NEGATION.fullmatch(view.lower[s:e].strip()):
+                return True
+            if _coordinated(view, e, obj):
+                return True  # "without fever or weight loss": both
         start = obj.end
         opened = text.rfind("(", sent.start, obj.start)
         if opened != -1 and text.find(")", opened, obj.start) == -1:
             close = text.find(")", obj.end, sent.end)
             start = close + 1 if close != -1 else start  # a list in parentheses: after it
-        end = _CLAUSE_END.search(text, start, sent.end)
-        clause_end = end.start() if end else sent.end
+        # the clause goes on over parentheses: "Biopsy (FNA, core) is contraindicated"
+        rest = _PARENS.sub(lambda m: " " * len(m.group()), text[start:sent.end])
+        end = _CLAUSE_END.search(rest)
+        clause_end = start + end.start() if end else sent.end
         return any(obj.end <= s and e <= clause_end for s, e in negations)
 
     @staticmethod
@@ -588,7 +632,17 @@ class _NoteExtractor:
         return next(((s, e) for s, e in view.cues[name] if sent.start <= s < sent.end), None)
 
     def _spread_before(self, view: _BlockView, sent: _Sentence, pos: int) -> bool:
-        return any(sent.start <= s and e <= pos for s, e in view.spread_cues)
+        """Tell whether a spread verb comes before ``pos`` in the sentence; an arrow counts
+        only when it points at a site ("Leukaemia -> cancer of the blood" defines)."""
+        for s, e in view.spread_cues:
+            if not (sent.start <= s and e <= pos):
+                continue
+            if not _ARROW.fullmatch(view.block.text[s:e].strip()):
+                return True
+            between = [m for m in view.mentions if e <= m.start < pos]
+            if all(m.concept.type == "AnatomicalSite" or m.concept.site for m in between):
+                return True
+        return False
 
     def facts(self) -> list[Fact]:
         out: list[Fact] = list(self.topic_facts)
@@ -710,8 +764,9 @@ class _NoteExtractor:
             sources = self._parenthesized_sources(view, sent)
             out.extend(self._fact(view, sent, m, cancer, "spreadsTo", site)
                        for m, cancer, site in sources)
-            named = set() if self.oncology else \
-                self._explicit_subjects(view, sent, previous, row)
+            foreign = _opens_with_unknown_link(view, sent)
+            named = set() if self.oncology and not foreign else \
+                self._explicit_subjects(view, sent, None if foreign else previous, row)
             taken = {m.start for m, _, _ in sources}
             for obj in view.in_sentence(sent):
                 if obj.start in taken:
@@ -720,6 +775,8 @@ class _NoteExtractor:
                     continue  # a broad term that introduces examples
                 if self.cues.modifier.match(view.lower, obj.end, sent.end):
                     continue  # "radiation-induced": a cause, not a fact
+                if any(sent.start <= a < obj.start for a, _ in view.cues["aside"]):
+                    continue  # "... its side effects include nausea": not the cancer's
                 relation, target = self._object(view, sent, obj, context_frame, context)
                 if relation is None or target is None:
                     continue
@@ -734,7 +791,8 @@ class _NoteExtractor:
                     subject = self._subject(view, sent, obj, relation, previous, context)
                 if subject is None or subject.iri == target:
                     continue
-                if not self.oncology and subject.iri not in named and column is None:
+                if (foreign or not self.oncology) and subject.iri not in named \
+                        and column is None:
                     continue  # a note not about cancer: only what a sentence says of one
                 out.append(self._fact(view, sent, obj, subject, relation, target))
             out.extend(self._source_facts(view, sent, previous, context))
