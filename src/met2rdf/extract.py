@@ -357,7 +357,7 @@ class _BlockView:
 _ONCOLOGY_CANCERS = 3  # distinct cancers named that make a note about cancer
 _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
 _NOUN_NEGATION = re.compile(r"without|absence of|free of")
-_LIST_GAP = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b|\bnor\b|,\s*(?:or|and))?\s*", re.IGNORECASE)
+_LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
 _PARENS = re.compile(r"\([^()]*\)")
 _PRIMARY = re.compile(r"\bprimar(?:y|ies)\b|\borigin\b")
@@ -377,6 +377,28 @@ def _opens_with_unknown_link(view: _BlockView, sent: _Sentence) -> bool:
         if s == start:
             return not any(m.start < e and s < m.end for m in view.mentions)
     return False
+
+
+def _coordinated_subjects(view: _BlockView, sent: _Sentence, subject: Concept) -> list[Concept]:
+    """The subject and the cancers coordinated with it in the sentence: "lung, breast and
+    kidney cancers spread to bone" says it of all three."""
+    mentions = list(view.in_sentence(sent))
+    at = next((n for n, m in enumerate(mentions) if m.concept.iri == subject.iri), None)
+    if at is None or subject.umbrella:
+        return [subject]
+    text = view.block.text
+    group = {subject.iri: subject}
+    for step in (-1, 1):
+        n = at
+        while 0 <= n + step < len(mentions):
+            left, right = sorted((mentions[n], mentions[n + step]), key=lambda m: m.start)
+            other = mentions[n + step]
+            if not _is_subject(other.concept) or other.concept.umbrella or \
+                    not _LIST_GAP.fullmatch(text[left.end:right.start]):
+                break
+            group.setdefault(other.concept.iri, other.concept)
+            n += step
+    return list(group.values())
 
 
 def _coordinated(view: _BlockView, start: int, obj: Mention) -> bool:
@@ -794,7 +816,9 @@ class _NoteExtractor:
                 if (foreign or not self.oncology) and subject.iri not in named \
                         and column is None:
                     continue  # a note not about cancer: only what a sentence says of one
-                out.append(self._fact(view, sent, obj, subject, relation, target))
+                out.extend(self._fact(view, sent, obj, each, relation, target)
+                           for each in _coordinated_subjects(view, sent, subject)
+                           if each.iri != target)
             out.extend(self._source_facts(view, sent, previous, context))
             source = self._first_cue(view, "sources", sent)
             limit = source[0] if source else sent.end
