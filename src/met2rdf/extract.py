@@ -479,12 +479,46 @@ class _NoteExtractor:
         if named is not None and named.type == "Symptom":
             self.topic = self._complication_cause(named)
         self.oncology = self._about_oncology()
+        if self.oncology:
+            self._section_causes()
         parents = {b.parent for b in note.blocks if b.parent is not None}
         for view in self.views:
             if view.block.index in parents:
                 view.heads_children()
         self._row_subjects: dict[int | None, Concept | None] = {}
         self._subject_columns: dict[int | None, bool] = {}
+
+    def _section_causes(self) -> None:
+        """A section headed by a complication ("#### Spinal cord compression") is about
+        the cancer or metastasis its text says the complication is due to."""
+        for view in self.views:
+            block = view.block
+            if block.kind != "heading" or view.subject is not None:
+                continue
+            complications = {m.concept.iri: m.concept for m in view.mentions
+                             if m.concept.type == "Symptom"}
+            if len(complications) != 1 or len(view.mentions) != 1:
+                continue
+            end = next((v.block.index for v in self.views[block.index + 1:]
+                        if v.block.kind == "heading" and v.block.level <= block.level),
+                       len(self.views))
+            cause = self._section_cause(self.views[block.index + 1:end])
+            if cause is not None:
+                view.subject = cause
+
+    def _section_cause(self, views: list[_BlockView]) -> Concept | None:
+        """The first cancer or metastasis named after a cause cue ("due to", "results from")
+        in the same sentence, in a section's blocks; a broad one ("malignancies") too."""
+        for view in views:
+            for cue in self.cues.cause.finditer(view.lower):
+                sent = next((t for t in view.sentences if t.start <= cue.start() < t.end), None)
+                if sent is None:
+                    continue
+                after = [m for m in view.in_sentence(sent)
+                         if m.start >= cue.end() and _is_subject(m.concept)]
+                if after:
+                    return after[0].concept
+        return None
 
     def _about_oncology(self) -> bool:
         """Tell whether the note is about cancer: its topic is a cancer or metastasis, its
@@ -550,30 +584,9 @@ class _NoteExtractor:
     def _context_subjects(self, view: _BlockView) -> list[Concept]:
         """Subjects from the enclosing blocks, nearest first, then the topic."""
         found = [anc.subject for anc in self._ancestors(view.block) if anc.subject is not None]
-        if not found:
-            found = self._earlier_heading_subject(view)
         if self.topic is not None:
             found.append(self.topic)
         return found
-
-    def _earlier_heading_subject(self, view: _BlockView) -> list[Concept]:
-        """In a flat outline, the subject of the last earlier heading in the same top section.
-
-        "## Management of CNS tumours ... ## Key points ### Oedema" keeps CNS tumours; the
-        search stops at the heading that opens the block's top-level section.
-        """
-        levels = [a.block.level for a in self._ancestors(view.block) if a.block.kind == "heading"]
-        if view.block.kind == "heading":
-            levels.append(view.block.level)
-        top = min(levels, default=0)
-        for earlier in reversed(self.views[:view.block.index]):
-            if earlier.block.kind != "heading":
-                continue
-            if earlier.subject is not None:
-                return [earlier.subject]
-            if earlier.block.level <= top:
-                break
-        return []
 
     def _is_cue(self, view: _BlockView, m: Mention) -> bool:
         """A broad 'metastasis to' mention is part of a spread verb, not a subject."""
