@@ -288,7 +288,32 @@ class _BlockView:
                     break
                 extra.append(Mention(concept, item.start(), item.end(), item.group(0)))
                 pos = item.end()
+        extra.extend(self._shared_head(mentions))
         return sorted([*mentions, *extra], key=lambda x: x.start) if extra else mentions
+
+    def _shared_head(self, mentions: list[Mention]) -> list[Mention]:
+        """Read "flank or suprapubic pain", "renal/adrenal mass" as each modifier with the
+        head: a word joined to a known term whose first word it stands beside."""
+        text = self.block.text
+        extra: list[Mention] = []
+        taken = {m.start for m in mentions}
+        for m in mentions:
+            words = m.text.split()
+            head, end = " ".join(words[1:]), m.start
+            if len(words) < 2:  # "flank or suprapubic pain": an unknown modifier, then "pain"
+                modifier = _LAST_WORD.search(text, max(0, m.start - 30), m.start)
+                if modifier is None:
+                    continue
+                head, end = m.text, modifier.start()
+            while (before := _HEAD_SHARER.search(text, max(0, end - 40), end)) is not None:
+                if before.start(1) in taken:
+                    break
+                concept = self.vocab.lookup(f"{before.group(1)} {head}")
+                if concept is None or concept.type != m.concept.type:
+                    break
+                extra.append(Mention(concept, before.start(1), before.end(1), before.group(1)))
+                end = before.start(1)
+        return extra
 
     def _coordinated_cancers(self, mentions: list[Mention]) -> list[Mention]:
         """Read "lung, breast and kidney cancers" as three cancers."""
@@ -356,6 +381,9 @@ class _BlockView:
 
 _ONCOLOGY_CANCERS = 3  # distinct cancers named that make a note about cancer
 _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
+_TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
+_HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\bversus\b|,\s*or\b|,\s*and\b)\s*$", re.IGNORECASE)
+_LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
 _NOUN_NEGATION = re.compile(r"without|absence of|free of")
 _LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
@@ -485,8 +513,25 @@ class _NoteExtractor:
         for view in self.views:
             if view.block.index in parents:
                 view.heads_children()
+                if view.subject is None:
+                    view.subject = self._subtype(view)
         self._row_subjects: dict[int | None, Concept | None] = {}
         self._subject_columns: dict[int | None, bool] = {}
+
+    def _subtype(self, view: _BlockView) -> Concept | None:
+        """"## Papillary" under "# Thyroid cancer" heads papillary thyroid cancer: a short
+        heading that, put before the enclosing subject's name, names a narrower type."""
+        words = view.block.text.strip(" :*_").split()
+        if not words or len(words) > 3 or view.mentions:
+            return None
+        outer = next((a.subject for a in self._ancestors(view.block) if a.subject), None)
+        if outer is None or outer.umbrella:
+            return None
+        for label in outer.labels:
+            concept = self.vocab.lookup(f"{' '.join(words)} {label}")
+            if concept is not None and _is_subject(concept) and concept.iri != outer.iri:
+                return concept
+        return None
 
     def _section_causes(self) -> None:
         """A section headed by a complication ("#### Spinal cord compression") is about
@@ -785,6 +830,8 @@ class _NoteExtractor:
         return None
 
     def _block_facts(self, view: _BlockView) -> list[Fact]:
+        if _TASK.match(view.block.text):
+            return []  # "- [ ] check whether ...", "TODO ...": a task, not a statement
         context_frame = self._context_frame(view)
         context = self._context_subjects(view)
         row = self._row_subject(view) if view.block.kind == "row" else None
@@ -795,6 +842,8 @@ class _NoteExtractor:
         out: list[Fact] = []
         previous: Concept | None = None
         for sent in view.sentences:
+            if view.block.text[sent.start:sent.end].rstrip(" *_)").endswith("?"):
+                continue  # a question asserts nothing
             spread_subject = self._spread_site(view, sent)
             sources = self._parenthesized_sources(view, sent)
             out.extend(self._fact(view, sent, m, cancer, "spreadsTo", site)
@@ -824,8 +873,9 @@ class _NoteExtractor:
                     subject = spread_subject
                 else:
                     subject = self._subject(view, sent, obj, relation, previous, context)
-                if subject is None or subject.iri == target:
-                    continue
+                if subject is None or subject.iri == target or \
+                        (relation == "spreadsTo" and subject.primary_site == target):
+                    continue  # "lung cancer spreads within the lung": not a metastasis
                 if (foreign or not self.oncology) and subject.iri not in named \
                         and column is None:
                     continue  # a note not about cancer: only what a sentence says of one

@@ -23,7 +23,7 @@ MAX_YAML_ALIASES = 10  # YAML aliases (*name) allowed in frontmatter: caps alias
 _FENCE = re.compile(r"^(-{3,})[ \t]*$")
 _CLOSE = re.compile(r"^(-{3,}|\.\.\.)[ \t]*$")
 _LOGSEQ_PROP = re.compile(r"^([A-Za-z][\w-]*)::[ \t]*(.*)$")
-_COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
+_COMMENT = re.compile(r"%%.*?%%|<!--.*?-->", re.DOTALL)  # Obsidian and HTML comments
 _BULLET = re.compile(r"^([ \t]*)[•●▪◦]([ \t])", re.MULTILINE)
 _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*")
 _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
@@ -324,11 +324,16 @@ class _InlineText:
 
     def feed(self, tokens: list[Token]) -> None:
         skip = 0
+        struck = 0  # inside ~~struck-out~~ text: not said
         for tok in tokens:
             if skip:
                 skip += {"image": 0}.get(tok.type, 0)
                 continue
             kind = tok.type
+            if kind in ("s_open", "s_close"):
+                struck = max(0, struck + (1 if kind == "s_open" else -1))
+            elif struck and kind not in ("softbreak", "hardbreak"):
+                continue
             if kind in ("text", "code_inline"):
                 self.add(tok.content)
             elif kind in ("softbreak", "hardbreak"):
