@@ -384,6 +384,8 @@ _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below
 _TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
 _HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\bversus\b|,\s*or\b|,\s*and\b)\s*$", re.IGNORECASE)
 _LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
+_ANAPHOR = re.compile(r"\b(?:it|its|they|their|these|this|such)\b|"
+                      r"\bthe (?:tumou?r|cancer|carcinoma|disease|lesion|malignancy|mass)e?s?\b")
 _NOUN_NEGATION = re.compile(r"without|absence of|free of")
 _LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
@@ -785,9 +787,10 @@ class _NoteExtractor:
         return subject
 
     def _names_other_subject(self, view: _BlockView) -> bool:
-        """Tell whether a row's first cell names something unknown in a column of cancers:
-        some other row of its table names a cancer there, and this cell is no aspect label
-        ("Symptoms") but words of its own ("Insulinoma" when the vocabulary lacks it)."""
+        """Tell whether a row's first cell names something unknown in a column of cancers
+        (headed "Tumour type" or "Primary", or where another row names a cancer), and this
+        cell is no aspect label ("Symptoms") but words of its own ("Insulinoma" when the
+        vocabulary lacks it)."""
         s, e = view.block.cells[0]
         cell = view.block.text[s:e].strip()
         if not cell or frame_of(cell, self.cues) is not None:
@@ -796,7 +799,7 @@ class _NoteExtractor:
             return False
         table = view.block.parent
         if table not in self._subject_columns:
-            self._subject_columns[table] = any(
+            self._subject_columns[table] = self._primary_column(view) or any(
                 self._first_cell_subject(other, *other.block.cells[0]) is not None
                 for other in self.views if other.block.kind == "row"
                 and other.block.parent == table and other.block.cells)
@@ -841,9 +844,12 @@ class _NoteExtractor:
             return []  # the row is about a thing the vocabulary does not know
         out: list[Fact] = []
         previous: Concept | None = None
+        antecedent: Concept | None = None  # the last subject named, for "it" or "the tumour"
         for sent in view.sentences:
             if view.block.text[sent.start:sent.end].rstrip(" *_)").endswith("?"):
                 continue  # a question asserts nothing
+            if previous is None and _ANAPHOR.search(view.lower, sent.start, sent.end):
+                previous = antecedent
             spread_subject = self._spread_site(view, sent)
             sources = self._parenthesized_sources(view, sent)
             out.extend(self._fact(view, sent, m, cancer, "spreadsTo", site)
@@ -892,7 +898,10 @@ class _NoteExtractor:
             if len(specific) > 1:
                 previous = None  # "lymphomas, mesotheliomas and ...": no one antecedent
             elif specific or (subjects and previous is None):
-                previous = (specific or subjects)[0]
+                previous = antecedent = (specific or subjects)[0]
+            elif not subjects and not _ANAPHOR.search(view.lower, sent.start, sent.end) \
+                    and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
+                previous = None  # the next sentence but one needs "it", "the tumour"...
         return out
 
     def _fact(self, view: _BlockView, sent: _Sentence, at: Mention, subject: Concept,
