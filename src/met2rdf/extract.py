@@ -120,16 +120,28 @@ def frame_of(label: str, cues: Cues) -> str | None:
 def _named_topic(note: Note, vocab: Vocabulary) -> tuple[Concept | None, bool]:
     """Return the concept a note's title or aliases name (any type), if one does, and
     whether they name it only by an acronym ("anti-GBM")."""
-    for name in (note.title, *note.aliases):
+    names = (note.title, *note.aliases, *_title_heading(note))
+    for name in names:
         concept = vocab.lookup(name)
         if concept is not None:
             return concept, bool(_ACRONYM.fullmatch(name.strip()))
-    for name in (note.title, *note.aliases):
-        mentions = [m for m in vocab.find(name) if m.concept.type in SUBJECT_TYPES]
-        found = {m.concept.iri: m.concept for m in mentions}
-        if len(found) == 1:
-            return next(iter(found.values())), all(_ACRONYM.fullmatch(m.text) for m in mentions)
+    for kinds in (SUBJECT_TYPES, ("Symptom",)):  # a cancer, else a complication
+        for name in names:
+            mentions = [m for m in vocab.find(name) if m.concept.type in kinds]
+            found = {m.concept.iri: m.concept for m in mentions}
+            if len(found) == 1 and (kinds is SUBJECT_TYPES or not any(
+                    m.concept.type in SUBJECT_TYPES for m in vocab.find(name))):
+                return next(iter(found.values())), all(
+                    _ACRONYM.fullmatch(m.text) for m in mentions)
     return None, False
+
+
+def _title_heading(note: Note) -> tuple[str, ...]:
+    """The text of a level-1 heading that opens the note: a title in all but name."""
+    first = note.blocks[0] if note.blocks else None
+    if first is not None and first.kind == "heading" and first.level == 1:
+        return (first.text,)
+    return ()
 
 
 def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
@@ -507,7 +519,7 @@ class _NoteExtractor:
         named = find_topic(note, vocab)
         self.topic = named if named is not None and _is_subject(named) else None
         if named is not None and named.type == "Symptom":
-            self.topic = self._complication_cause(named)
+            self.topic = self._eponymous_cause(named) or self._complication_cause(named)
         self.oncology = self._about_oncology()
         if self.oncology:
             self._section_causes()
@@ -594,6 +606,33 @@ class _NoteExtractor:
         named.update(a.subject.iri for a in self._ancestors(view.block)
                      if a.subject is not None and not a.subject.umbrella)
         return named
+
+    def _eponymous_cause(self, symptom: Concept) -> Concept | None:
+        """A complication named after its cancer ("carcinoid syndrome", "myeloma kidney"):
+        the cancer a leading part of its name names, with the fact where the note first
+        mentions the complication."""
+        for label in symptom.labels:
+            words = label.split()
+            for n in range(len(words) - 1, 0, -1):
+                cause = self.vocab.lookup(" ".join(words[:n]))
+                if cause is not None and _is_subject(cause) and not cause.umbrella:
+                    self._note_cause(cause, symptom)
+                    return cause
+        return None
+
+    def _note_cause(self, cause: Concept, symptom: Concept) -> None:
+        """Keep the fact that a note's complication is due to its cause, at the first block
+        that names the complication."""
+        for view in self.views:
+            at = next((m for m in view.mentions if m.concept.iri == symptom.iri), None)
+            if at is not None:
+                hedge = self.cues.hedge.search(view.lower)
+                self.topic_facts.append(Fact(
+                    cause.iri, "hasSymptom", symptom.iri,
+                    SourceSpan(self.note.path, view.block.line_at(at.start)),
+                    hedge=hedge.group(1).lower() if hedge else None,
+                    text=view.block.text.strip()))
+                return
 
     def _complication_cause(self, symptom: Concept) -> Concept | None:
         """In a note about a complication, the cancer or metastasis it is due to."""
