@@ -398,6 +398,8 @@ _HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\
 _LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
 _ANAPHOR = re.compile(r"\b(?:it|its|they|their|these|this|such)\b|"
                       r"\bthe (?:tumou?r|cancer|carcinoma|disease|lesion|malignancy|mass)e?s?\b")
+_DEFINED = re.compile(r"\s*\(([A-Z][A-Za-z0-9-]{1,7})\)")
+_LONG_FORM_REACH = 30  # characters before a term that its abbreviation may also cover
 _NOUN_NEGATION = re.compile(r"without|absence of|free of")
 _LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
@@ -405,6 +407,45 @@ _PARENS = re.compile(r"\([^()]*\)")
 _PRIMARY = re.compile(r"\bprimar(?:y|ies)\b|\borigin\b")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
 _ACRONYM = re.compile(r"[A-Z0-9-]{2,6}s?")
+
+
+def _defined_abbreviations(views: list[_BlockView], vocab: Vocabulary) -> dict[str, list[str]]:
+    """Abbreviations a note defines right after a term: "tumour lysis syndrome (TLS)".
+
+    The letters of the abbreviation must appear in order in the words before the
+    parenthesis, its first letter starting a word (Schwartz and Hearst's rule); one that
+    already names a concept keeps that meaning.
+    """
+    found: dict[str, list[str]] = {}
+    for view in views:
+        text = view.block.text
+        for m in view.mentions:
+            short = _DEFINED.match(text, m.end)
+            if short is None or vocab.lookup(short.group(1)) is not None:
+                continue
+            start = max(0, m.start - _LONG_FORM_REACH)
+            if _abbreviates(short.group(1), text[start:m.end]):
+                names = found.setdefault(m.concept.iri, [])
+                if short.group(1) not in names:
+                    names.append(short.group(1))
+    return found
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """Tell whether ``short`` abbreviates the end of ``long`` (Schwartz and Hearst, 2003)."""
+    s, text = short.lower(), long.lower()
+    i, j = len(s) - 1, len(text) - 1
+    while i >= 0:
+        c = s[i]
+        if not c.isalnum():
+            i -= 1
+            continue
+        while j >= 0 and (text[j] != c or (i == 0 and j > 0 and text[j - 1].isalnum())):
+            j -= 1
+        if j < 0:
+            return False
+        i, j = i - 1, j - 1
+    return True
 
 
 def _opens_with_unknown_link(view: _BlockView, sent: _Sentence) -> bool:
@@ -505,9 +546,13 @@ class _NoteExtractor:
     def __init__(self, note: Note, vocab: Vocabulary, cues: Cues,
                  link_topics: Mapping[str, Concept]) -> None:
         self.note = note
-        self.vocab = vocab
         self.cues = cues
         self.views = [_BlockView(b, vocab, cues, link_topics) for b in note.blocks]
+        defined = _defined_abbreviations(self.views, vocab)
+        if defined:  # "epidural spinal cord compression (ESCC)": ESCC names it from here on
+            vocab = vocab.with_labels(defined)
+            self.views = [_BlockView(b, vocab, cues, link_topics) for b in note.blocks]
+        self.vocab = vocab
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
                                 if c.type == "Metastasis" and c.umbrella), None)
