@@ -274,7 +274,8 @@ def code_version() -> str:
     except PackageNotFoundError:
         release = "source"
     here = Path(__file__).resolve().parent
-    sources = b"".join(p.read_bytes() for p in sorted(here.glob("*.py")))
+    sources = b"".join(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes()
+                       for p in sorted(here.rglob("*.py")))  # subpackages too
     return _digest(release, sources, package_data("cues.toml"), package_data("ontology.ttl"),
                    *(p.read_bytes() for p in _shape_files()))
 

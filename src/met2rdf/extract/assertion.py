@@ -1,0 +1,104 @@
+"""Whether a mention is asserted: negation and its scope, hedges, and the blocks,
+sentences and objects that assert nothing (tasks, questions, side effects, ...)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..model import Mention
+from .blocks import BlockView, Sentence
+from .cues import Cues
+
+_CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.IGNORECASE)
+TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
+_NOUN_NEGATION = re.compile(r"without|absence of|free of")
+LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def negated(view: BlockView, sent: Sentence, obj: Mention) -> bool:
+    text = view.block.text
+    negations = view.cues["negation"]
+    before = [(s, e) for s, e in negations if sent.start <= s and e <= obj.start]
+    if before and not any(before[-1][1] <= s and e <= obj.start
+                          for s, e in view.cues["contrast"]):
+        s, e = before[-1]
+        if not _NOUN_NEGATION.fullmatch(view.lower[s:e].strip()):
+            return True
+        if coordinated_with(view, e, obj):
+            return True  # "without fever or weight loss": both
+    start = obj.end
+    opened = text.rfind("(", sent.start, obj.start)
+    if opened != -1 and text.find(")", opened, obj.start) == -1:
+        close = text.find(")", obj.end, sent.end)
+        start = close + 1 if close != -1 else start  # a list in parentheses: after it
+    # the clause goes on over parentheses: "Biopsy (FNA, core) is contraindicated"
+    rest = _PARENS.sub(lambda m: " " * len(m.group()), text[start:sent.end])
+    end = _CLAUSE_END.search(rest)
+    clause_end = start + end.start() if end else sent.end
+    return any(obj.end <= s and e <= clause_end for s, e in negations)
+
+
+def coordinated_with(view: BlockView, start: int, obj: Mention) -> bool:
+    """Tell whether ``obj`` is the first mention after ``start`` or joined to it by list
+    separators only ("without fever, sweats or weight loss")."""
+    text = view.block.text
+    pos = start
+    for m in view.mentions:
+        if m.start < start:
+            continue
+        gap = text[pos:m.start]
+        if pos != start and not LIST_GAP.fullmatch(gap):
+            return False
+        if m is obj or m.start == obj.start:
+            return True
+        pos = m.end
+    return False
+
+
+def hedge_of(view: BlockView, sent: Sentence) -> str | None:
+    return next((word for pos, word in view.hedges if sent.start <= pos < sent.end), None)
+
+
+def first_cue(view: BlockView, name: str, sent: Sentence) -> tuple[int, int] | None:
+    return next(((s, e) for s, e in view.cues[name] if sent.start <= s < sent.end), None)
+
+
+# The rules that silence a block, a sentence or one mention, tried in order: each is a
+# small function a reader can test alone (markdown-it's rule chains are the model).
+
+def is_task(view: BlockView) -> bool:
+    """"- [ ] check whether ...", "TODO ...": a task, not a statement."""
+    return bool(TASK.match(view.block.text))
+
+
+def is_question(view: BlockView, sent: Sentence) -> bool:
+    """A question asserts nothing."""
+    return view.block.text[sent.start:sent.end].rstrip(" *_)").endswith("?")
+
+
+def introduces_examples(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Systemic therapies such as chemotherapy": the broad term is a category."""
+    return obj.concept.umbrella and bool(cues.examples.match(view.lower, obj.end, sent.end))
+
+
+def names_a_cause(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Radiation-induced enteropathy": the mention is a cause, not a fact."""
+    return bool(cues.modifier.match(view.lower, obj.end, sent.end))
+
+
+def set_aside(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"... its side effects include nausea": what follows is not the cancer's."""
+    return any(sent.start <= start < obj.start for start, _ in view.cues["aside"])
+
+
+def is_negated(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Does not spread to the brain", "without fever"."""
+    return negated(view, sent, obj)
+
+
+SILENT_BLOCKS: tuple[Callable[[BlockView], bool], ...] = (is_task,)
+SILENT_SENTENCES: tuple[Callable[[BlockView, Sentence], bool], ...] = (is_question,)
+UNASSERTED: tuple[Callable[[BlockView, Sentence, Mention, Cues], bool], ...] = (
+    introduces_examples, names_a_cause, set_aside, is_negated)

@@ -1,0 +1,81 @@
+"""The cue words of extraction (``data/cues.toml``), compiled, and the frames of labels."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..vocab import package_data
+
+RELATION_OF = {
+    "AnatomicalSite": "spreadsTo",
+    "Symptom": "hasSymptom",
+    "DiagnosticModality": "diagnosedBy",
+    "Treatment": "treatedWith",
+    "SpreadRoute": "spreadsVia",
+}
+RELATIONS = tuple(RELATION_OF.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """Compiled cue patterns from ``data/cues.toml``."""
+
+    frames: tuple[tuple[str, re.Pattern[str]], ...]
+    spread: re.Pattern[str]
+    negation: re.Pattern[str]
+    contrast: re.Pattern[str]
+    hedge: re.Pattern[str]
+    examples: re.Pattern[str]
+    sources: re.Pattern[str]
+    cause: re.Pattern[str]
+    modifier: re.Pattern[str]
+    route: re.Pattern[str]
+    oncology: re.Pattern[str]
+    aside: re.Pattern[str]
+
+
+def any_of(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def lower_keeping_offsets(text: str) -> str:
+    """Lower-case text keeping every offset (cue patterns match lower-cased text)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+SCANNED = ("negation", "contrast", "route", "sources", "aside")
+
+
+@lru_cache(maxsize=1)
+def load_cues() -> Cues:
+    """Load the cue patterns shipped with the package."""
+    data = tomllib.loads(package_data("cues.toml").decode("utf-8"))
+    return Cues(
+        frames=tuple((f["frame"], any_of(f["patterns"])) for f in data["frames"]),
+        spread=any_of(data["spread"]["patterns"]),
+        negation=any_of(data["negation"]["patterns"]),
+        contrast=any_of(data["negation"]["contrast"]),
+        hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b"),
+        examples=any_of(data["examples"]["patterns"]),
+        sources=any_of(data["sources"]["patterns"]),
+        cause=any_of(data["cause"]["patterns"]),
+        modifier=any_of(data["modifier"]["patterns"]),
+        route=any_of(data["route"]["patterns"]),
+        oncology=any_of(data["oncology"]["patterns"]),
+        aside=any_of(data["aside"]["patterns"]),
+    )
+
+
+def frame_of(label: str, cues: Cues) -> str | None:
+    """Return the frame a section label sets, or None."""
+    label = label.lower()
+    found = [frame for frame, pattern in cues.frames if pattern.search(label)]
+    if len(found) > 1 and found[0] == "none":
+        return found[1]  # "Etiology and clinical manifestations": the part to read
+    return found[0] if found else None
