@@ -26,6 +26,16 @@ _ARROW = re.compile(r"→|->|=>|⇒|⟶")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
 
 
+OBJECT_TYPES = frozenset((*RELATION_OF, "Metastasis"))
+
+
+def _unasserted(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    for rule in UNASSERTED:
+        if rule(view, sent, obj, cues):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
     """What a block's place in the note gives its sentences: the frame and subjects of
@@ -82,6 +92,8 @@ class NoteExtractor:
         if outer is None or outer.umbrella:
             return None
         for label in outer.labels:
+            if len(label) < 4 or label.isupper():
+                continue  # "Papillary RCC": acronyms do not take a modifier this way
             concept = self.vocab.lookup(f"{' '.join(words)} {label}")
             if concept is not None and is_subject(concept) and concept.iri != outer.iri:
                 return concept
@@ -298,7 +310,7 @@ class NoteExtractor:
         return context_frame
 
     def _block_facts(self, view: BlockView) -> list[Fact]:
-        if any(rule(view) for rule in SILENT_BLOCKS):
+        if not view.mentions or any(rule(view) for rule in SILENT_BLOCKS):
             return []
         row = self.tables.row_subject(view) if view.block.kind == "row" else None
         if row is None and view.block.kind == "row" and self.tables.names_other_subject(view):
@@ -313,12 +325,14 @@ class NoteExtractor:
                 continue
             if previous is None and ANAPHOR.search(view.lower, sent.start, sent.end):
                 previous = antecedent
-            out.extend(self._sentence_facts(view, sent, scope, previous))
-            previous, antecedent = self._antecedent(view, sent, previous, antecedent)
+            inside = list(view.in_sentence(sent))
+            if inside:
+                out.extend(self._sentence_facts(view, sent, inside, scope, previous))
+            previous, antecedent = self._antecedent(view, sent, inside, previous, antecedent)
         return out
 
-    def _sentence_facts(self, view: BlockView, sent: Sentence, scope: _Scope,
-                        previous: Concept | None) -> list[Fact]:
+    def _sentence_facts(self, view: BlockView, sent: Sentence, inside: list[Mention],
+                        scope: _Scope, previous: Concept | None) -> list[Fact]:
         sources = self._parenthesized_sources(view, sent)
         out = [self._fact(view, sent, m, cancer, "spreadsTo", site)
                for m, cancer, site in sources]
@@ -329,12 +343,11 @@ class NoteExtractor:
             self._explicit_subjects(view, sent, None if foreign else previous, scope.row)
         spread_subject = self._spread_site(view, sent)
         taken = {m.start for m, _, _ in sources}
-        for obj in view.in_sentence(sent):
-            if obj.start in taken or any(rule(view, sent, obj, self.cues)
-                                         for rule in UNASSERTED):
+        for obj in inside:
+            if obj.start in taken or obj.concept.type not in OBJECT_TYPES:
                 continue
             relation, target = self._object(view, sent, obj, scope.frame, scope.context)
-            if relation is None or target is None:
+            if relation is None or target is None or _unasserted(view, sent, obj, self.cues):
                 continue
             column = self.tables.column_subject(view, obj)
             if column is not None:
@@ -354,14 +367,17 @@ class NoteExtractor:
         out.extend(self._source_facts(view, sent, previous, scope.context))
         return out
 
-    def _antecedent(self, view: BlockView, sent: Sentence, previous: Concept | None,
-                    antecedent: Concept | None) -> tuple[Concept | None, Concept | None]:
+    def _antecedent(self, view: BlockView, sent: Sentence, inside: list[Mention],
+                    previous: Concept | None, antecedent: Concept | None
+                    ) -> tuple[Concept | None, Concept | None]:
         """The subject the next sentence inherits, and the last one named."""
-        source = first_cue(view, "sources", sent)
-        limit = source[0] if source else sent.end
-        subjects = [m.concept for m in view.in_sentence(sent)
-                    if is_subject(m.concept) and not self._is_cue(view, m)
-                    and m.start < limit and not negated(view, sent, m)]
+        named = [m for m in inside if is_subject(m.concept)]
+        if named:
+            source = first_cue(view, "sources", sent)
+            limit = source[0] if source else sent.end
+            named = [m for m in named if m.start < limit and not self._is_cue(view, m)
+                     and not negated(view, sent, m)]
+        subjects = [m.concept for m in named]
         specific = list({c.iri: c for c in subjects if not c.umbrella}.values())
         if len(specific) > 1:
             return None, antecedent  # "lymphomas, mesotheliomas and ...": no one antecedent
