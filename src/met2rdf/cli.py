@@ -224,6 +224,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
                   f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
                   "Ctrl-C stops it)", flush=True)
+            if not server.sandboxed:
+                _err("met2rdf: warning: this system cannot bar the query workers from the "
+                     "network (seccomp, Linux); SERVICE is refused by the guard alone")
             server.wait()
     except KeyboardInterrupt:
         _err("met2rdf: server stopped")
