@@ -19,7 +19,8 @@ from .errors import Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
-from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
+from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, run_query,
+                    to_results, to_table)
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
@@ -32,7 +33,12 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(escape_controls(message), file=sys.stderr)
+
+
+def _out(message: str, end: str = "\n") -> None:
+    """Print text (never data of a results format) with its control characters escaped."""
+    print(escape_controls(message), end=end, flush=True)
 
 
 class _ProgressBar:
@@ -111,8 +117,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
-        print(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-              f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
+        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
+             f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
     return EXIT_OK
 
 
@@ -124,7 +130,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     store = open_store(args.store, create=True)
     load_files(store, args.files, args.graph)
-    print(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
+    _out(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
     return EXIT_OK
 
 
@@ -138,12 +144,15 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
 def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
     if fmt == "table":
         text = to_table(results, hide)
-        print(text, end="")
+        _out(text, end="")
         if text.count("\n") == 2 and "---" in text:
             _err("met2rdf: no answers")
         return
+    data = to_results(results, fmt)
+    if sys.stdout.isatty():  # a terminal, not a pipe: show its control characters
+        data = escape_controls(data.decode("utf-8", "replace")).encode()
     sys.stdout.flush()
-    sys.stdout.buffer.write(to_results(results, fmt))
+    sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
 
@@ -170,7 +179,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     questions = load_questions()
     if args.list or args.name is None:
         for q in questions.values():
-            print(f"{q.usage:<32}  {q.title}")
+            _out(f"{q.usage:<32}  {q.title}")
         return EXIT_OK if args.list else EXIT_USAGE
     if args.name not in questions:
         _err(f"met2rdf ask: no question called {args.name!r}; "
@@ -206,9 +215,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = read_rdf(args.graph) if args.graph else open_store(args.store or DEFAULT_STORE)
     report = report_store(source)
     write_atomic(args.out, to_html(report))
-    print(f"{report.health.notes} notes, {report.health.facts} facts, "
-          f"{len(report.spread)} cancer-site and {len(report.symptoms)} site-symptom edges "
-          f"-> {args.out}")
+    _out(f"{report.health.notes} notes, {report.health.facts} facts, "
+         f"{len(report.spread)} cancer-site and {len(report.symptoms)} site-symptom edges "
+         f"-> {args.out}")
     return EXIT_OK
 
 
@@ -221,9 +230,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stop the server on kill as on Ctrl-C
     try:
         with serve_store(args.store, args.host, args.port, args.timeout) as server:
-            print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
-                  f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
-                  "Ctrl-C stops it)", flush=True)
+            _out(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
+                 f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
+                 "Ctrl-C stops it)")
             if not server.sandboxed:
                 _err("met2rdf: warning: this system cannot bar the query workers from the "
                      "network (seccomp, Linux); SERVICE is refused by the guard alone")
@@ -255,12 +264,11 @@ def cmd_push(args: argparse.Namespace) -> int:
                        password=args.password or os.environ.get("MET2RDF_PASSWORD"),
                        token=args.token or os.environ.get("MET2RDF_TOKEN"),
                        retries=args.retries)
-    report = push_graphs(store, result.graphs, progress=lambda outcome: print(outcome,
-                                                                                flush=True))
+    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)))
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
-    print(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
-          f"-> {args.endpoint}")
+    _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
+         f"-> {args.endpoint}")
     if report.failed:
         _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
              "old and new graphs until a push succeeds (run it again)")
@@ -285,9 +293,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for line in report.lines():
         _err(line)
     if report.conforms:
-        print(f"{args.file}: conforms ({len(graph)} triples)")
+        _out(f"{args.file}: conforms ({len(graph)} triples)")
         return EXIT_OK
-    print(f"{args.file}: does not conform ({len(report.results)} result(s))")
+    _out(f"{args.file}: does not conform ({len(report.results)} result(s))")
     return EXIT_DATA
 
 
@@ -306,8 +314,8 @@ def cmd_vocab_import(args: argparse.Namespace) -> int:
     triples = list(terms_to_skos(terms, args.type, args.prefix))
     write_turtle(args.output, triples)
     concepts = sum(1 for t in triples if t.predicate.value.endswith("#type"))
-    print(f"{concepts} {args.type} concepts from {args.file} -> {args.output}; "
-          f"use it with: met2rdf build VAULT --vocab {args.output}")
+    _out(f"{concepts} {args.type} concepts from {args.file} -> {args.output}; "
+         f"use it with: met2rdf build VAULT --vocab {args.output}")
     return EXIT_OK
 
 
@@ -318,7 +326,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _err(f"met2rdf: {path}: no such file or folder")
             return EXIT_USAGE
     result = evaluate(args.notes, args.gold, args.entities, load_vocabulary(args.vocab))
-    print(format_evaluation(result))
+    _out(format_evaluation(result))
     return EXIT_OK
 
 

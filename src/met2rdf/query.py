@@ -24,6 +24,9 @@ RESULT_FORMATS = {
     "xml": ox.QueryResultsFormat.XML,
 }
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
+# what can move the cursor, retitle or recolour a terminal, or reorder the text shown
+_CONTROLS = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                       "\u202a-\u202e\u2066-\u2069]")
 _ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
            "application/n-triples;q=0.8, text/turtle;q=0.7")
 
@@ -113,6 +116,19 @@ def to_table(results: Results, hide: Iterable[str] = ()) -> str:
                    for line in lines)
 
 
+def escape_controls(text: str) -> str:
+    """Return text with its control characters shown as escapes (``\\x1b``, ``\\u202e``).
+
+    Tabs, newlines and CR LF stay; other C0 controls, DEL, C1 controls and the bidi
+    overrides are what let a note's name or text retitle, recolour or rewrite a terminal."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def show_term(term: Term | None) -> str:
     """Return a short readable form of a term: ``c:bone``, a literal's text, or nothing."""
     if term is None:
@@ -121,8 +137,8 @@ def show_term(term: Term | None) -> str:
         for prefix, base in PREFIXES.items():
             rest = term.value[len(base):]
             if term.value.startswith(base) and rest and "/" not in rest and "#" not in rest:
-                return f"{prefix}:{rest}"
-        return f"<{term.value}>"
+                return escape_controls(f"{prefix}:{rest}")
+        return escape_controls(f"<{term.value}>")
     if isinstance(term, ox.Literal):
-        return " ".join(term.value.split())
-    return str(term)
+        return escape_controls(" ".join(term.value.split()))
+    return escape_controls(str(term))
