@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,12 +15,12 @@ import pyoxigraph as ox
 from . import __version__
 from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
-from .errors import Met2RdfError, UnknownConceptError
+from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, run_query,
-                    to_results, to_table)
+                    split_endpoint, to_results, to_table)
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
@@ -167,7 +167,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     sparql = args.sparql if args.file is None else args.file.read_text(encoding="utf-8")
     source = "<query>" if args.file is None else str(args.file)
     if args.endpoint:
-        results = query_endpoint(args.endpoint, sparql, timeout=args.timeout)
+        try:
+            results = query_endpoint(args.endpoint, sparql, timeout=args.timeout)
+        except EndpointError as exc:
+            _err(f"met2rdf query: {exc}")
+            return EXIT_USAGE
     else:
         results = run_query(_open_source(args), sparql, source)
     _print_results(results, args.format)
@@ -249,7 +253,18 @@ def cmd_push(args: argparse.Namespace) -> int:
     if (args.endpoint is None) == (args.format is None):
         _err("met2rdf push: give --endpoint URL, or --format nquads|trig to export")
         return EXIT_USAGE
-    target = args.endpoint or str(args.output or "stdout")
+    endpoint, url_user = "", None
+    if args.endpoint is not None:
+        try:
+            endpoint, url_user, _ = split_endpoint(args.endpoint)
+        except EndpointError as exc:
+            _err(f"met2rdf push: {exc}")
+            return EXIT_USAGE
+        if url_user is not None and (args.user or args.password or args.token):
+            _err(f"met2rdf push: {endpoint}: credentials in the URL and as options; give "
+                 "them one way, not both")
+            return EXIT_USAGE
+    target = endpoint if args.endpoint else str(args.output or "stdout")
     result = _build(args, target)
     if not isinstance(result, BuildResult):
         return result
@@ -260,15 +275,15 @@ def cmd_push(args: argparse.Namespace) -> int:
         else:
             write_atomic(args.output, data)
         return EXIT_OK
-    store = GraphStore(args.endpoint, user=args.user or os.environ.get("MET2RDF_USER"),
-                       password=args.password or os.environ.get("MET2RDF_PASSWORD"),
-                       token=args.token or os.environ.get("MET2RDF_TOKEN"),
-                       retries=args.retries)
+    env: Mapping[str, str] = os.environ if url_user is None else {}  # the URL's come first
+    store = GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
+                       password=args.password or env.get("MET2RDF_PASSWORD"),
+                       token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries)
     report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)))
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
-         f"-> {args.endpoint}")
+         f"-> {store.endpoint}")
     if report.failed:
         _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
              "old and new graphs until a push succeeds (run it again)")

@@ -10,6 +10,7 @@
     ├── GoldError(ValueError)         an evaluation gold or entities file is malformed
     ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
+    ├── EndpointError(ValueError)     an endpoint URL is not http(s) or gives credentials twice
     ├── StoreError                    a store or server cannot be used (in use, missing)
     └── OutputError                   an output file cannot be written (disk full, no permission)
 """
@@ -51,6 +52,10 @@ class UnknownConceptError(Met2RdfError, ValueError):
     def __init__(self, message: str, close: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.close = close
+
+
+class EndpointError(Met2RdfError, ValueError):
+    """An endpoint URL cannot be used as given (not http or https, credentials twice)."""
 
 
 class StoreError(Met2RdfError):

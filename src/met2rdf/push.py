@@ -14,7 +14,6 @@ has are deleted.  The order keeps the server consistent when a push stops half-w
 
 from __future__ import annotations
 
-import base64
 import time
 import urllib.error
 import urllib.parse
@@ -25,9 +24,10 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .build import NamedGraph
-from .errors import StoreError
+from .errors import EndpointError, StoreError
 from .graph import PREFIXES, sort_key
 from .iris import BASE
+from .query import basic_credentials, redact, split_endpoint
 
 MANIFEST_GRAPH = BASE + "graph/manifest"
 _HAS_PART = "http://purl.org/dc/terms/hasPart"
@@ -76,17 +76,25 @@ class GraphStore:
     def __init__(self, endpoint: str, user: str | None = None, password: str | None = None,
                  token: str | None = None, retries: int = 3, backoff: float = 0.5,
                  timeout: float = 60.0) -> None:
-        self.endpoint = endpoint
+        endpoint, url_user, url_password = split_endpoint(endpoint)
+        if url_user is not None:
+            if user is not None or token:
+                raise EndpointError(f"{endpoint}: credentials in the URL and as options; "
+                                    "give them one way, not both")
+            user, password = url_user, url_password
+        self.endpoint = endpoint  # without any user:password@
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
         self._auth: str | None = None
+        self._secrets: tuple[str, ...] = ()
         handlers: list[urllib.request.BaseHandler] = []
         if token:
             self._auth = f"Bearer {token}"
+            self._secrets = (token,)
         elif user is not None:
-            basic = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
-            self._auth = f"Basic {basic}"
+            self._auth = basic_credentials(user, password)
+            self._secrets = tuple(s for s in (password, self._auth.split()[1]) if s)
             manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             manager.add_password(None, endpoint, user, password or "")
             handlers.append(urllib.request.HTTPDigestAuthHandler(manager))  # Virtuoso
@@ -140,8 +148,9 @@ class GraphStore:
         except urllib.error.HTTPError as exc:
             if exc.code == 404 and missing_ok:
                 return b""
-            detail = exc.read().decode("utf-8", "replace").strip()[:200]
-            raise _TransferError(f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail
+            detail = redact(exc.read().decode("utf-8", "replace"), self._secrets).strip()[:200]
+            reason = redact(str(exc.reason), self._secrets)
+            raise _TransferError(f"HTTP {exc.code} {reason}" + (f": {detail}" if detail
                                                                       else ""),
                                 transient=exc.code in _TRANSIENT) from exc
         except (urllib.error.URLError, OSError) as exc:
