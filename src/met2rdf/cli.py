@@ -24,7 +24,8 @@ from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, ru
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, StreamLoader, load_files, open_store, read_rdf
+from .store import (DEFAULT_STORE, StreamLoader, holds_notes, load_files, open_store,
+                    read_rdf)
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
@@ -111,6 +112,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         if loader:
             loader.abort()
         return result
+    if not result.entries and not args.allow_empty and store is not None and holds_notes(store):
+        _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
+             f"it and {out} were left as they were; use --allow-empty to empty them")
+        return EXIT_DATA
     if loader:
         loader.finish(result)
     write_outputs(result, out, store)
@@ -275,11 +280,16 @@ def cmd_push(args: argparse.Namespace) -> int:
         else:
             write_atomic(args.output, data)
         return EXIT_OK
+    if not result.entries and not args.allow_empty:
+        _err(f"met2rdf: no notes found under {args.path}; nothing pushed; use --allow-empty "
+             "to delete everything on the server")
+        return EXIT_DATA
     env: Mapping[str, str] = os.environ if url_user is None else {}  # the URL's come first
     store = GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
                        password=args.password or env.get("MET2RDF_PASSWORD"),
                        token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries)
-    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)))
+    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
+                         allow_deletes=args.allow_deletes or args.allow_empty)
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
@@ -386,6 +396,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="worker processes (default: one per core)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing on success (no progress bar either)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build even when PATH holds no notes and the store holds notes' "
+                        "graphs (empties the store)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("load", parents=[store], help=cmd_load.__doc__,
@@ -449,6 +462,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="bearer token (default: $MET2RDF_TOKEN)")
     p.add_argument("--retries", type=int, default=3,
                    help="tries again on transient failures this many times (default: 3)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="push even when PATH holds no notes (deletes every note graph pushed "
+                        "before)")
+    p.add_argument("--allow-deletes", action="store_true",
+                   help="push even when it deletes more than half of the note graphs pushed "
+                        "before")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)

@@ -12,6 +12,7 @@
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
     ├── EndpointError(ValueError)     an endpoint URL is not http(s) or gives credentials twice
     ├── StoreError                    a store or server cannot be used (in use, missing)
+    ├── RefusedError                  a step would delete much data and was not told it may
     └── OutputError                   an output file cannot be written (disk full, no permission)
 """
 
@@ -60,6 +61,10 @@ class EndpointError(Met2RdfError, ValueError):
 
 class StoreError(Met2RdfError):
     """A store cannot be opened or served (missing, in use by another process)."""
+
+
+class RefusedError(Met2RdfError):
+    """A step would delete most of what a server or store holds and was not told it may."""
 
 
 class OutputError(Met2RdfError):

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .build import NamedGraph
-from .errors import EndpointError, StoreError
+from .errors import EndpointError, RefusedError, StoreError
 from .graph import PREFIXES, sort_key
-from .iris import BASE
+from .iris import BASE, NOTE_BASE
 from .query import basic_credentials, redact, split_endpoint
 
 MANIFEST_GRAPH = BASE + "graph/manifest"
@@ -178,13 +178,22 @@ def pushed_graphs(store: GraphStore) -> set[str]:
 
 
 def push_graphs(store: GraphStore, graphs: Sequence[NamedGraph],
-                progress: Callable[[GraphOutcome], None] | None = None) -> PushReport:
+                progress: Callable[[GraphOutcome], None] | None = None,
+                allow_deletes: bool = False) -> PushReport:
     """Push graphs, delete those of notes gone since the last push, and report each one.
 
-    Once the endpoint stops answering, the remaining graphs are reported as not sent.
+    Once the endpoint stops answering, the remaining graphs are reported as not sent.  A
+    push that would delete more than half of the note graphs pushed before raises
+    RefusedError before sending anything, unless ``allow_deletes``.
     """
     before = pushed_graphs(store)
     now = {g.iri for g in graphs}
+    notes_before = {g for g in before if g.startswith(NOTE_BASE)}
+    notes_gone = notes_before - now
+    if len(notes_gone) * 2 > len(notes_before) and not allow_deletes:
+        raise RefusedError(f"{store.endpoint}: this push would delete {len(notes_gone)} of the "
+                           f"{len(notes_before)} note graphs pushed before (more than half); "
+                           "nothing pushed; use --allow-deletes if those notes are meant to go")
     steps: list[tuple[str, str, Sequence[ox.Triple]]] = [
         ("put", MANIFEST_GRAPH, _manifest(before | now)),
         *(("put", g.iri, g.triples) for g in sorted(graphs, key=lambda g: g.iri)),
