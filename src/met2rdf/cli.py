@@ -99,6 +99,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = args.out / "graph.ttl"
     store_dir = None if args.no_store else (args.store or args.out / "store")
+    for folder in (args.out, store_dir):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            _err(f"met2rdf build: {folder}: not a folder (--out and --store name folders)")
+            return EXIT_USAGE
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"met2rdf build: {args.out}: cannot make the folder: {exc.strerror}")
+        return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
     loader = StreamLoader.into(store)  # a first build loads the store while it extracts
@@ -133,6 +142,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     if missing:
         _err(f"met2rdf: {missing[0]}: no such file")
         return EXIT_USAGE
+    if args.graph is not None:
+        try:
+            ox.NamedNode(args.graph)
+        except ValueError as exc:
+            _err(f"met2rdf load: --graph {args.graph}: not an absolute IRI ({exc})")
+            return EXIT_USAGE
     store = open_store(args.store, create=True)
     load_files(store, args.files, args.graph)
     _out(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")

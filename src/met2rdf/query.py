@@ -131,7 +131,12 @@ def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
     rdf_format = ox.RdfFormat.from_media_type(media)
     try:
         if results_format is not None:
-            return ox.parse_query_results(data, format=results_format)
+            results = ox.parse_query_results(data, format=results_format)
+            if isinstance(results, ox.QuerySolutions):  # solutions are parsed lazily: read
+                for _ in results:  # them all once here, so a cut-off answer fails here
+                    pass
+                results = ox.parse_query_results(data, format=results_format)
+            return results
         if rdf_format is not None:
             store = ox.Store()
             store.load(data, format=rdf_format)

@@ -30,9 +30,9 @@ def open_store(path: Path, create: bool = False) -> ox.Store:
     """Open the store in folder ``path``; fail at once when another process holds it."""
     if not create and not path.is_dir():
         raise StoreError(f"{path}: no store here (make one with met2rdf build or met2rdf load)")
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
     try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
         return ox.Store(str(path))
     except OSError as exc:
         if "lock" in str(exc).lower():
