@@ -74,17 +74,20 @@ _CLOSING = {")": "(", "]": "[", "}": "{"}
 def uses_service(query: str) -> bool:
     """Whether a SPARQL query may call ``SERVICE`` (outside strings, IRIs, names, comments).
 
-    ``<`` is both the start of an IRI and less-than; inside parentheses after an operand it
-    is read both ways, so text that would be code in either reading is looked at."""
+    ``<`` starts an IRI, or is less-than inside an expression; inside parentheses that may
+    hold one (not a VALUES row, a collection or a path), after an operand, it is read both
+    ways, and the query is refused if either reading has the keyword."""
     budget = 50 * len(query) + 10_000
-    todo: list[tuple[int, tuple[str, ...], bool]] = [(0, (), False)]
-    seen: set[tuple[int, tuple[str, ...], bool]] = set()
+    # a state: where, the open brackets ("(" may hold an expression, "t" holds terms only),
+    # and what came last: "o" an operand, "t" the end of terms in "()", "{" a brace, "x" other
+    todo: list[tuple[int, tuple[str, ...], str]] = [(0, (), "x")]
+    seen: set[tuple[int, tuple[str, ...], str]] = set()
     while todo:
         state = todo.pop()
         if state in seen:
             continue
         seen.add(state)
-        pos, stack, operand = state
+        pos, stack, last = state
         while pos < len(query):
             budget -= 1
             if budget < 0:
@@ -94,24 +97,33 @@ def uses_service(query: str) -> bool:
                 pos += 1
                 continue
             if char == "<" and (iri := _IRI.match(query, pos)):
-                if stack and stack[-1] == "(" and operand:
-                    todo.append((pos + 1, stack, False))  # the other reading: less-than
-                pos, operand = iri.end(), True
+                if stack and stack[-1] == "(" and last in "ot":
+                    inside = iri.group()[1:-1]
+                    if "service" in inside.lower():
+                        return True
+                    # read as less-than: text that can reach past the ">" is read again
+                    ahead = any(c in inside for c in "#'()[]")
+                    todo.append((pos + 1, stack, "x") if ahead else (iri.end(), stack, "x"))
+                pos, last = iri.end(), "o"
                 continue
             if blanked := _BLANKED.match(query, pos):
-                pos, operand = blanked.end(), not blanked.group().startswith("#") or operand
+                pos, last = blanked.end(), last if blanked.group()[0] == "#" else "o"
                 continue
             if word := _WORD.match(query, pos):
                 if "service" in word.group().lower():
                     return True
-                pos, operand = word.end(), True
+                pos, last = word.end(), "o"
                 continue
-            if char in "([{":
-                stack += (char,)
-            elif char in _CLOSING and stack and stack[-1] == _CLOSING[char]:
-                stack = stack[:-1]
-            operand = char not in _AFTER_OPERATOR
             pos += 1
+            if char == "(":
+                terms = (stack and stack[-1] == "t") or last in "{t"
+                stack, last = stack + ("t" if terms else "(",), "x"
+            elif char in "[{":
+                stack, last = stack + (char,), "{" if char == "{" else "x"
+            elif char in _CLOSING and stack and _CLOSING[char] == stack[-1].replace("t", "("):
+                stack, last = stack[:-1], "t" if stack[-1] == "t" else "o"
+            else:
+                last = "x" if char in _AFTER_OPERATOR else "o"
     return False
 
 
