@@ -10,9 +10,9 @@
     ├── GoldError(ValueError)         an evaluation gold or entities file is malformed
     ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
-    ├── EndpointError(ValueError)     an endpoint URL is not http(s) or gives credentials twice
+    ├── EndpointError(ValueError)     an endpoint URL is not http(s), or has credentials twice
     ├── StoreError                    a store or server cannot be used (in use, missing)
-    ├── RefusedError                  a step would delete much data and was not told it may
+    ├── RefusedError                  a step would delete much and was not told it may
     └── OutputError                   an output file cannot be written (disk full, no permission)
 """
 

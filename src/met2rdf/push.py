@@ -14,6 +14,7 @@ has are deleted.  The order keeps the server consistent when a push stops half-w
 
 from __future__ import annotations
 
+import http.client
 import time
 import urllib.error
 import urllib.parse
@@ -108,7 +109,10 @@ class GraphStore:
     def get(self, graph: str) -> list[ox.Triple]:
         """Return the triples of a graph (none when the server does not have it)."""
         data = self._retry("GET", graph, None)
-        return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data else []
+        try:
+            return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data else []
+        except SyntaxError as exc:
+            raise _TransferError(f"the answer is not N-Triples: {exc}", transient=False) from exc
 
     def put(self, graph: str, triples: Iterable[ox.Triple]) -> None:
         """Replace a graph with the given triples."""
@@ -153,6 +157,11 @@ class GraphStore:
             raise _TransferError(f"HTTP {exc.code} {reason}" + (f": {detail}" if detail
                                                                       else ""),
                                 transient=exc.code in _TRANSIENT) from exc
+        except http.client.HTTPException as exc:  # a cut-off body, a garbage status line
+            what = ("a cut-off body" if isinstance(exc, http.client.IncompleteRead)
+                    else f"not HTTP: {redact(str(exc), self._secrets).strip()[:100]}")
+            raise _TransferError(f"{self.endpoint} sent a broken answer ({what})",
+                                 transient=True) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):

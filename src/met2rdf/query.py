@@ -8,7 +8,8 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 
@@ -148,11 +149,22 @@ def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
 
 def to_results(results: Results, fmt: str) -> bytes:
     """Serialize results: a SPARQL results format for SELECT and ASK, Turtle for triples."""
-    if isinstance(results, ox.QueryTriples):
-        return to_turtle_text(results).encode()
-    data = results.serialize(format=RESULT_FORMATS[fmt])
+    with _reading_answers():
+        if isinstance(results, ox.QueryTriples):
+            return to_turtle_text(results).encode()
+        data = results.serialize(format=RESULT_FORMATS[fmt])
     assert data is not None  # serialize returns bytes when no output is given
     return data
+
+
+@contextmanager
+def _reading_answers() -> Iterator[None]:
+    """Turn an error met while answers are computed (a SERVICE that fails half-way, a
+    cut-off answer) into a StoreError."""
+    try:
+        yield
+    except (RuntimeError, OSError, SyntaxError) as exc:
+        raise StoreError(f"the query failed while its answers were read: {exc}") from exc
 
 
 def to_turtle_text(triples: Iterable[ox.Triple]) -> str:
@@ -167,10 +179,12 @@ def to_table(results: Results, hide: Iterable[str] = ()) -> str:
     if isinstance(results, ox.QueryBoolean):
         return "yes\n" if bool(results) else "no\n"
     if isinstance(results, ox.QueryTriples):
-        return to_turtle_text(results)
+        with _reading_answers():
+            return to_turtle_text(results)
     hidden = set(hide)
     names = [v.value for v in results.variables if v.value not in hidden]
-    rows = [[show_term(solution[name]) for name in names] for solution in results]
+    with _reading_answers():
+        rows = [[show_term(solution[name]) for name in names] for solution in results]
     widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
     lines = [names, ["-" * w for w in widths], *rows]
     return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n"
