@@ -427,7 +427,9 @@ def make_parser() -> argparse.ArgumentParser:
                        description=f"{cmd_query.__doc__} Queries see the union of all graphs.")
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
-    p.add_argument("--endpoint", metavar="URL", help="a SPARQL 1.1 Protocol endpoint to query")
+    p.add_argument("--endpoint", metavar="URL",
+                   help="a SPARQL 1.1 Protocol endpoint to query (http://user:pass@host/... "
+                        "sends Basic credentials)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="give up on the endpoint after this long (default: 60)")
     p.set_defaults(func=cmd_query)
@@ -467,7 +469,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, help="a vault folder or a single note")
     p.add_argument("--endpoint", metavar="URL",
                    help="a SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. "
-                        "http://localhost:7878/store")
+                        "http://localhost:7878/store (http://user:pass@host/... gives the "
+                        "credentials)")
     p.add_argument("--format", choices=DATASET_FORMATS,
                    help="write the named graphs as N-Quads or TriG instead (for bulk loaders)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE",

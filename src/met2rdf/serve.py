@@ -485,7 +485,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._refuse(503, "the query worker went away; try again")
         message = worker.receive(deadline)
         if message is None:
+            alive = worker.process.is_alive()
             pool.replace(worker)
+            if not alive:
+                return self._refuse(502, "the query worker stopped (out of memory?); try again")
             return self._refuse(503, f"the query did not finish within {limit:g} s")
         if message[0] == "error":
             pool.give(worker)
