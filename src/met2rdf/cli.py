@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,15 +15,17 @@ import pyoxigraph as ox
 from . import __version__
 from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
-from .errors import Met2RdfError, UnknownConceptError
+from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
-from .query import RESULT_FORMATS, Results, query_endpoint, run_query, to_results, to_table
+from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, run_query,
+                    split_endpoint, to_results, to_table)
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, StreamLoader, load_files, open_store, read_rdf
+from .store import (DEFAULT_STORE, StreamLoader, holds_notes, load_files, open_store,
+                    read_rdf)
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
@@ -32,7 +34,12 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(escape_controls(message), file=sys.stderr)
+
+
+def _out(message: str, end: str = "\n") -> None:
+    """Print text (never data of a results format) with its control characters escaped."""
+    print(escape_controls(message), end=end, flush=True)
 
 
 class _ProgressBar:
@@ -92,6 +99,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = args.out / "graph.ttl"
     store_dir = None if args.no_store else (args.store or args.out / "store")
+    for folder in (args.out, store_dir):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            _err(f"met2rdf build: {folder}: not a folder (--out and --store name folders)")
+            return EXIT_USAGE
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"met2rdf build: {args.out}: cannot make the folder: {exc.strerror}")
+        return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
     loader = StreamLoader.into(store)  # a first build loads the store while it extracts
@@ -105,14 +121,18 @@ def cmd_build(args: argparse.Namespace) -> int:
         if loader:
             loader.abort()
         return result
+    if not result.entries and not args.allow_empty and store is not None and holds_notes(store):
+        _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
+             f"it and {out} were left as they were; use --allow-empty to empty them")
+        return EXIT_DATA
     if loader:
         loader.finish(result)
     write_outputs(result, out, store)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
-        print(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-              f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
+        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
+             f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
     return EXIT_OK
 
 
@@ -122,9 +142,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     if missing:
         _err(f"met2rdf: {missing[0]}: no such file")
         return EXIT_USAGE
+    if args.graph is not None:
+        try:
+            ox.NamedNode(args.graph)
+        except ValueError as exc:
+            _err(f"met2rdf load: --graph {args.graph}: not an absolute IRI ({exc})")
+            return EXIT_USAGE
     store = open_store(args.store, create=True)
     load_files(store, args.files, args.graph)
-    print(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
+    _out(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
     return EXIT_OK
 
 
@@ -138,12 +164,15 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
 def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
     if fmt == "table":
         text = to_table(results, hide)
-        print(text, end="")
+        _out(text, end="")
         if text.count("\n") == 2 and "---" in text:
             _err("met2rdf: no answers")
         return
+    data = to_results(results, fmt)
+    if sys.stdout.isatty():  # a terminal, not a pipe: show its control characters
+        data = escape_controls(data.decode("utf-8", "replace")).encode()
     sys.stdout.flush()
-    sys.stdout.buffer.write(to_results(results, fmt))
+    sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
 
@@ -158,7 +187,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     sparql = args.sparql if args.file is None else args.file.read_text(encoding="utf-8")
     source = "<query>" if args.file is None else str(args.file)
     if args.endpoint:
-        results = query_endpoint(args.endpoint, sparql, timeout=args.timeout)
+        try:
+            results = query_endpoint(args.endpoint, sparql, timeout=args.timeout)
+        except EndpointError as exc:
+            _err(f"met2rdf query: {exc}")
+            return EXIT_USAGE
     else:
         results = run_query(_open_source(args), sparql, source)
     _print_results(results, args.format)
@@ -170,7 +203,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     questions = load_questions()
     if args.list or args.name is None:
         for q in questions.values():
-            print(f"{q.usage:<32}  {q.title}")
+            _out(f"{q.usage:<32}  {q.title}")
         return EXIT_OK if args.list else EXIT_USAGE
     if args.name not in questions:
         _err(f"met2rdf ask: no question called {args.name!r}; "
@@ -206,9 +239,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = read_rdf(args.graph) if args.graph else open_store(args.store or DEFAULT_STORE)
     report = report_store(source)
     write_atomic(args.out, to_html(report))
-    print(f"{report.health.notes} notes, {report.health.facts} facts, "
-          f"{len(report.spread)} cancer-site and {len(report.symptoms)} site-symptom edges "
-          f"-> {args.out}")
+    _out(f"{report.health.notes} notes, {report.health.facts} facts, "
+         f"{len(report.spread)} cancer-site and {len(report.symptoms)} site-symptom edges "
+         f"-> {args.out}")
     return EXIT_OK
 
 
@@ -221,9 +254,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stop the server on kill as on Ctrl-C
     try:
         with serve_store(args.store, args.host, args.port, args.timeout) as server:
-            print(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
-                  f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
-                  "Ctrl-C stops it)", flush=True)
+            _out(f"SPARQL endpoint http://{args.host}:{args.port}/query (read-only, "
+                 f"a snapshot of {args.store}, queries stopped after {args.timeout:g} s; "
+                 "Ctrl-C stops it)")
+            if not server.sandboxed:
+                _err("met2rdf: warning: this system cannot bar the query workers from the "
+                     "network (seccomp, Linux); SERVICE is refused by the guard alone")
             server.wait()
     except KeyboardInterrupt:
         _err("met2rdf: server stopped")
@@ -237,7 +273,18 @@ def cmd_push(args: argparse.Namespace) -> int:
     if (args.endpoint is None) == (args.format is None):
         _err("met2rdf push: give --endpoint URL, or --format nquads|trig to export")
         return EXIT_USAGE
-    target = args.endpoint or str(args.output or "stdout")
+    endpoint, url_user = "", None
+    if args.endpoint is not None:
+        try:
+            endpoint, url_user, _ = split_endpoint(args.endpoint)
+        except EndpointError as exc:
+            _err(f"met2rdf push: {exc}")
+            return EXIT_USAGE
+        if url_user is not None and (args.user or args.password or args.token):
+            _err(f"met2rdf push: {endpoint}: credentials in the URL and as options; give "
+                 "them one way, not both")
+            return EXIT_USAGE
+    target = endpoint if args.endpoint else str(args.output or "stdout")
     result = _build(args, target)
     if not isinstance(result, BuildResult):
         return result
@@ -248,16 +295,20 @@ def cmd_push(args: argparse.Namespace) -> int:
         else:
             write_atomic(args.output, data)
         return EXIT_OK
-    store = GraphStore(args.endpoint, user=args.user or os.environ.get("MET2RDF_USER"),
-                       password=args.password or os.environ.get("MET2RDF_PASSWORD"),
-                       token=args.token or os.environ.get("MET2RDF_TOKEN"),
-                       retries=args.retries)
-    report = push_graphs(store, result.graphs, progress=lambda outcome: print(outcome,
-                                                                                flush=True))
+    if not result.entries and not args.allow_empty:
+        _err(f"met2rdf: no notes found under {args.path}; nothing pushed; use --allow-empty "
+             "to delete everything on the server")
+        return EXIT_DATA
+    env: Mapping[str, str] = os.environ if url_user is None else {}  # the URL's come first
+    store = GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
+                       password=args.password or env.get("MET2RDF_PASSWORD"),
+                       token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries)
+    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
+                         allow_deletes=args.allow_deletes or args.allow_empty)
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
-    print(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
-          f"-> {args.endpoint}")
+    _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
+         f"-> {store.endpoint}")
     if report.failed:
         _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
              "old and new graphs until a push succeeds (run it again)")
@@ -282,9 +333,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for line in report.lines():
         _err(line)
     if report.conforms:
-        print(f"{args.file}: conforms ({len(graph)} triples)")
+        _out(f"{args.file}: conforms ({len(graph)} triples)")
         return EXIT_OK
-    print(f"{args.file}: does not conform ({len(report.results)} result(s))")
+    _out(f"{args.file}: does not conform ({len(report.results)} result(s))")
     return EXIT_DATA
 
 
@@ -303,8 +354,8 @@ def cmd_vocab_import(args: argparse.Namespace) -> int:
     triples = list(terms_to_skos(terms, args.type, args.prefix))
     write_turtle(args.output, triples)
     concepts = sum(1 for t in triples if t.predicate.value.endswith("#type"))
-    print(f"{concepts} {args.type} concepts from {args.file} -> {args.output}; "
-          f"use it with: met2rdf build VAULT --vocab {args.output}")
+    _out(f"{concepts} {args.type} concepts from {args.file} -> {args.output}; "
+         f"use it with: met2rdf build VAULT --vocab {args.output}")
     return EXIT_OK
 
 
@@ -315,7 +366,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _err(f"met2rdf: {path}: no such file or folder")
             return EXIT_USAGE
     result = evaluate(args.notes, args.gold, args.entities, load_vocabulary(args.vocab))
-    print(format_evaluation(result))
+    _out(format_evaluation(result))
     return EXIT_OK
 
 
@@ -360,6 +411,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="worker processes (default: one per core)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing on success (no progress bar either)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build even when PATH holds no notes and the store holds notes' "
+                        "graphs (empties the store)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("load", parents=[store], help=cmd_load.__doc__,
@@ -373,7 +427,9 @@ def make_parser() -> argparse.ArgumentParser:
                        description=f"{cmd_query.__doc__} Queries see the union of all graphs.")
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
-    p.add_argument("--endpoint", metavar="URL", help="a SPARQL 1.1 Protocol endpoint to query")
+    p.add_argument("--endpoint", metavar="URL",
+                   help="a SPARQL 1.1 Protocol endpoint to query (http://user:pass@host/... "
+                        "sends Basic credentials)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="give up on the endpoint after this long (default: 60)")
     p.set_defaults(func=cmd_query)
@@ -413,7 +469,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, help="a vault folder or a single note")
     p.add_argument("--endpoint", metavar="URL",
                    help="a SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. "
-                        "http://localhost:7878/store")
+                        "http://localhost:7878/store (http://user:pass@host/... gives the "
+                        "credentials)")
     p.add_argument("--format", choices=DATASET_FORMATS,
                    help="write the named graphs as N-Quads or TriG instead (for bulk loaders)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE",
@@ -423,6 +480,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="bearer token (default: $MET2RDF_TOKEN)")
     p.add_argument("--retries", type=int, default=3,
                    help="tries again on transient failures this many times (default: 3)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="push even when PATH holds no notes (deletes every note graph pushed "
+                        "before)")
+    p.add_argument("--allow-deletes", action="store_true",
+                   help="push even when it deletes more than half of the note graphs pushed "
+                        "before")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)

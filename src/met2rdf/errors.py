@@ -10,7 +10,9 @@
     ├── GoldError(ValueError)         an evaluation gold or entities file is malformed
     ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
+    ├── EndpointError(ValueError)     an endpoint URL is not http(s), or has credentials twice
     ├── StoreError                    a store or server cannot be used (in use, missing)
+    ├── RefusedError                  a step would delete much and was not told it may
     └── OutputError                   an output file cannot be written (disk full, no permission)
 """
 
@@ -53,8 +55,16 @@ class UnknownConceptError(Met2RdfError, ValueError):
         self.close = close
 
 
+class EndpointError(Met2RdfError, ValueError):
+    """An endpoint URL cannot be used as given (not http or https, credentials twice)."""
+
+
 class StoreError(Met2RdfError):
     """A store cannot be opened or served (missing, in use by another process)."""
+
+
+class RefusedError(Met2RdfError):
+    """A step would delete most of what a server or store holds and was not told it may."""
 
 
 class OutputError(Met2RdfError):

@@ -14,7 +14,7 @@ has are deleted.  The order keeps the server consistent when a push stops half-w
 
 from __future__ import annotations
 
-import base64
+import http.client
 import time
 import urllib.error
 import urllib.parse
@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .build import NamedGraph
-from .errors import StoreError
+from .errors import EndpointError, RefusedError, StoreError
 from .graph import PREFIXES, sort_key
-from .iris import BASE
+from .iris import BASE, NOTE_BASE
+from .query import basic_credentials, redact, split_endpoint
 
 MANIFEST_GRAPH = BASE + "graph/manifest"
 _HAS_PART = "http://purl.org/dc/terms/hasPart"
@@ -76,17 +77,25 @@ class GraphStore:
     def __init__(self, endpoint: str, user: str | None = None, password: str | None = None,
                  token: str | None = None, retries: int = 3, backoff: float = 0.5,
                  timeout: float = 60.0) -> None:
-        self.endpoint = endpoint
+        endpoint, url_user, url_password = split_endpoint(endpoint)
+        if url_user is not None:
+            if user is not None or token:
+                raise EndpointError(f"{endpoint}: credentials in the URL and as options; "
+                                    "give them one way, not both")
+            user, password = url_user, url_password
+        self.endpoint = endpoint  # without any user:password@
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
         self._auth: str | None = None
+        self._secrets: tuple[str, ...] = ()
         handlers: list[urllib.request.BaseHandler] = []
         if token:
             self._auth = f"Bearer {token}"
+            self._secrets = (token,)
         elif user is not None:
-            basic = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
-            self._auth = f"Basic {basic}"
+            self._auth = basic_credentials(user, password)
+            self._secrets = tuple(s for s in (password, self._auth.split()[1]) if s)
             manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             manager.add_password(None, endpoint, user, password or "")
             handlers.append(urllib.request.HTTPDigestAuthHandler(manager))  # Virtuoso
@@ -100,7 +109,10 @@ class GraphStore:
     def get(self, graph: str) -> list[ox.Triple]:
         """Return the triples of a graph (none when the server does not have it)."""
         data = self._retry("GET", graph, None)
-        return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data else []
+        try:
+            return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data else []
+        except SyntaxError as exc:
+            raise _TransferError(f"the answer is not N-Triples: {exc}", transient=False) from exc
 
     def put(self, graph: str, triples: Iterable[ox.Triple]) -> None:
         """Replace a graph with the given triples."""
@@ -140,10 +152,16 @@ class GraphStore:
         except urllib.error.HTTPError as exc:
             if exc.code == 404 and missing_ok:
                 return b""
-            detail = exc.read().decode("utf-8", "replace").strip()[:200]
-            raise _TransferError(f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail
+            detail = redact(exc.read().decode("utf-8", "replace"), self._secrets).strip()[:200]
+            reason = redact(str(exc.reason), self._secrets)
+            raise _TransferError(f"HTTP {exc.code} {reason}" + (f": {detail}" if detail
                                                                       else ""),
                                 transient=exc.code in _TRANSIENT) from exc
+        except http.client.HTTPException as exc:  # a cut-off body, a garbage status line
+            what = ("a cut-off body" if isinstance(exc, http.client.IncompleteRead)
+                    else f"not HTTP: {redact(str(exc), self._secrets).strip()[:100]}")
+            raise _TransferError(f"{self.endpoint} sent a broken answer ({what})",
+                                 transient=True) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):
@@ -169,13 +187,22 @@ def pushed_graphs(store: GraphStore) -> set[str]:
 
 
 def push_graphs(store: GraphStore, graphs: Sequence[NamedGraph],
-                progress: Callable[[GraphOutcome], None] | None = None) -> PushReport:
+                progress: Callable[[GraphOutcome], None] | None = None,
+                allow_deletes: bool = False) -> PushReport:
     """Push graphs, delete those of notes gone since the last push, and report each one.
 
-    Once the endpoint stops answering, the remaining graphs are reported as not sent.
+    Once the endpoint stops answering, the remaining graphs are reported as not sent.  A
+    push that would delete more than half of the note graphs pushed before raises
+    RefusedError before sending anything, unless ``allow_deletes``.
     """
     before = pushed_graphs(store)
     now = {g.iri for g in graphs}
+    notes_before = {g for g in before if g.startswith(NOTE_BASE)}
+    notes_gone = notes_before - now
+    if len(notes_gone) * 2 > len(notes_before) and not allow_deletes:
+        raise RefusedError(f"{store.endpoint}: this push would delete {len(notes_gone)} of the "
+                           f"{len(notes_before)} note graphs pushed before (more than half); "
+                           "nothing pushed; use --allow-deletes if those notes are meant to go")
     steps: list[tuple[str, str, Sequence[ox.Triple]]] = [
         ("put", MANIFEST_GRAPH, _manifest(before | now)),
         *(("put", g.iri, g.triples) for g in sorted(graphs, key=lambda g: g.iri)),

@@ -3,15 +3,17 @@ SPARQL 1.1 results format."""
 
 from __future__ import annotations
 
+import base64
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 
-from .errors import QueryError, StoreError
+from .errors import EndpointError, QueryError, StoreError
 from .graph import PREFIXES
 
 Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -24,6 +26,12 @@ RESULT_FORMATS = {
     "xml": ox.QueryResultsFormat.XML,
 }
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
+# what can move the cursor, retitle or recolour a terminal, or reorder the text shown
+_CONTROLS = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                       "\u202a-\u202e\u2066-\u2069]")
+# an Authorization header a server echoes back, in a header dump, JSON or a form
+_AUTHORIZATION = re.compile(r"""((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}<]*""",
+                            re.IGNORECASE)
 _ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
            "application/n-triples;q=0.8, text/turtle;q=0.7")
 
@@ -51,44 +59,112 @@ def _syntax_message(text: str, source: str) -> str:
     return f"{source}:{match[1]}:{match[2]}: {text[match.end():]}"
 
 
+def split_endpoint(url: str) -> tuple[str, str | None, str | None]:
+    """Return an http(s) URL without its ``user:password@``, and that user and password.
+
+    Raises EndpointError (which never shows the password) for anything else."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise EndpointError(f"{redact_url(url)}: not a URL ({exc})") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"{redact_url(url)}: not an http:// or https:// URL with a host")
+    if "@" not in parts.netloc:
+        return url, None, None
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    password = None if parts.password is None else urllib.parse.unquote(parts.password)
+    return bare, urllib.parse.unquote(parts.username or ""), password
+
+
+def redact_url(url: str) -> str:
+    """Return a URL with any ``user:password@`` left out, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.rpartition("@")[2] if "@" in url else url
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Return a server's text with echoed Authorization values and the given secrets
+    replaced by ``[redacted]``."""
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + "[redacted]", text)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret)}:
+            text = text.replace(form, "[redacted]")
+    return text
+
+
+def basic_credentials(user: str, password: str | None) -> str:
+    """Return the value of a Basic Authorization header."""
+    return "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+
+
 def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
     """Run a query against a SPARQL 1.1 Protocol endpoint and parse what it returns.
 
     The met2rdf prefixes are declared first, on one line, as the embedded store knows them.
+    A ``user:password@`` in the URL is sent as Basic credentials, never shown.
     """
+    url, user, password = split_endpoint(url)
     prologue = " ".join(f"PREFIX {k}: <{v}>" for k, v in PREFIXES.items())
     body = urllib.parse.urlencode({"query": f"{prologue}\n{sparql}"}).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
+    secrets: list[str | None] = []
+    if user is not None:
+        credentials = basic_credentials(user, password)
+        request.add_unredirected_header("Authorization", credentials)  # not to a redirect
+        secrets = [password, credentials.split()[1]]
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             media = response.headers.get_content_type()
             data = response.read()
     except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace").strip()
+        detail = redact(exc.read().decode("utf-8", "replace").strip(), secrets)
         if exc.code == 400:
             raise QueryError(f"{url}: the endpoint rejected the query: {detail}") from exc
         raise StoreError(f"{url}: HTTP {exc.code} {exc.reason}: {detail}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise StoreError(f"{url}: cannot reach the endpoint: {exc}") from exc
     results_format = ox.QueryResultsFormat.from_media_type(media)
-    if results_format is not None:
-        return ox.parse_query_results(data, format=results_format)
     rdf_format = ox.RdfFormat.from_media_type(media)
-    if rdf_format is None:
-        raise StoreError(f"{url}: the endpoint answered with {media}, not SPARQL results")
-    store = ox.Store()
-    store.load(data, format=rdf_format)
-    return store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    try:
+        if results_format is not None:
+            results = ox.parse_query_results(data, format=results_format)
+            if isinstance(results, ox.QuerySolutions):  # solutions are parsed lazily: read
+                for _ in results:  # them all once here, so a cut-off answer fails here
+                    pass
+                results = ox.parse_query_results(data, format=results_format)
+            return results
+        if rdf_format is not None:
+            store = ox.Store()
+            store.load(data, format=rdf_format)
+            return store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    except (SyntaxError, ValueError) as exc:
+        raise StoreError(f"{url}: the endpoint's answer ({media}) does not parse: {exc}") from exc
+    raise StoreError(f"{url}: the endpoint answered with {media}, not SPARQL results")
 
 
 def to_results(results: Results, fmt: str) -> bytes:
     """Serialize results: a SPARQL results format for SELECT and ASK, Turtle for triples."""
-    if isinstance(results, ox.QueryTriples):
-        return to_turtle_text(results).encode()
-    data = results.serialize(format=RESULT_FORMATS[fmt])
+    with _reading_answers():
+        if isinstance(results, ox.QueryTriples):
+            return to_turtle_text(results).encode()
+        data = results.serialize(format=RESULT_FORMATS[fmt])
     assert data is not None  # serialize returns bytes when no output is given
     return data
+
+
+@contextmanager
+def _reading_answers() -> Iterator[None]:
+    """Turn an error met while answers are computed (a SERVICE that fails half-way, a
+    cut-off answer) into a StoreError."""
+    try:
+        yield
+    except (RuntimeError, OSError, SyntaxError) as exc:
+        raise StoreError(f"the query failed while its answers were read: {exc}") from exc
 
 
 def to_turtle_text(triples: Iterable[ox.Triple]) -> str:
@@ -103,14 +179,29 @@ def to_table(results: Results, hide: Iterable[str] = ()) -> str:
     if isinstance(results, ox.QueryBoolean):
         return "yes\n" if bool(results) else "no\n"
     if isinstance(results, ox.QueryTriples):
-        return to_turtle_text(results)
+        with _reading_answers():
+            return to_turtle_text(results)
     hidden = set(hide)
     names = [v.value for v in results.variables if v.value not in hidden]
-    rows = [[show_term(solution[name]) for name in names] for solution in results]
+    with _reading_answers():
+        rows = [[show_term(solution[name]) for name in names] for solution in results]
     widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
     lines = [names, ["-" * w for w in widths], *rows]
     return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n"
                    for line in lines)
+
+
+def escape_controls(text: str) -> str:
+    """Return text with its control characters shown as escapes (``\\x1b``, ``\\u202e``).
+
+    Tabs, newlines and CR LF stay; other C0 controls, DEL, C1 controls and the bidi
+    overrides are what let a note's name or text retitle, recolour or rewrite a terminal."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def show_term(term: Term | None) -> str:
@@ -121,8 +212,8 @@ def show_term(term: Term | None) -> str:
         for prefix, base in PREFIXES.items():
             rest = term.value[len(base):]
             if term.value.startswith(base) and rest and "/" not in rest and "#" not in rest:
-                return f"{prefix}:{rest}"
-        return f"<{term.value}>"
+                return escape_controls(f"{prefix}:{rest}")
+        return escape_controls(f"<{term.value}>")
     if isinstance(term, ox.Literal):
-        return " ".join(term.value.split())
-    return str(term)
+        return escape_controls(" ".join(term.value.split()))
+    return escape_controls(str(term))

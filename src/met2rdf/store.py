@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from .build import BuildResult, NamedGraph, NoteOutput, prefix_lines
 from .cache import Cache
 from .errors import RdfInputError, StoreError
-from .iris import BASE, note_iri
+from .iris import BASE, NOTE_BASE, note_iri
 from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")
@@ -30,15 +30,21 @@ def open_store(path: Path, create: bool = False) -> ox.Store:
     """Open the store in folder ``path``; fail at once when another process holds it."""
     if not create and not path.is_dir():
         raise StoreError(f"{path}: no store here (make one with met2rdf build or met2rdf load)")
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
     try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
         return ox.Store(str(path))
     except OSError as exc:
         if "lock" in str(exc).lower():
             raise StoreError(f"{path}: the store is in use by another process (a build, load, "
                              "query or push); wait for it to finish and try again") from exc
         raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+
+
+def holds_notes(store: ox.Store) -> bool:
+    """Whether the store holds the graph of any note."""
+    return any(g.value.startswith(NOTE_BASE) for g in store.named_graphs()
+               if isinstance(g, ox.NamedNode))
 
 
 def dataset_quads(graphs: Iterable[NamedGraph]) -> Iterator[ox.Quad]:
