@@ -36,6 +36,21 @@ def _unasserted(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bo
     return False
 
 
+def _section_ends(views: list[BlockView]) -> dict[int, int]:
+    """For each heading, the index of the block after its section (the next heading of
+    its level or above), in one pass."""
+    ends: dict[int, int] = {}
+    open_: list[BlockView] = []
+    for view in views:
+        if view.block.kind != "heading":
+            continue
+        while open_ and open_[-1].block.level >= view.block.level:
+            ends[open_.pop().block.index] = view.block.index
+        open_.append(view)
+    ends.update((v.block.index, len(views)) for v in open_)
+    return ends
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
     """What a block's place in the note gives its sentences: the frame and subjects of
@@ -102,6 +117,7 @@ class NoteExtractor:
     def _section_causes(self) -> None:
         """A section headed by a complication ("#### Spinal cord compression") is about
         the cancer or metastasis its text says the complication is due to."""
+        ends = _section_ends(self.views)
         for view in self.views:
             block = view.block
             if block.kind != "heading" or view.subject is not None:
@@ -110,10 +126,7 @@ class NoteExtractor:
                              if m.concept.type == "Symptom"}
             if len(complications) != 1 or len(view.mentions) != 1:
                 continue
-            end = next((v.block.index for v in self.views[block.index + 1:]
-                        if v.block.kind == "heading" and v.block.level <= block.level),
-                       len(self.views))
-            cause = self._section_cause(self.views[block.index + 1:end])
+            cause = self._section_cause(self.views[block.index + 1:ends[block.index]])
             if cause is not None:
                 view.subject = cause
 

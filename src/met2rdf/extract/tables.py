@@ -21,6 +21,10 @@ class Tables:
         self.views, self.vocab, self.cues, self.oncology = views, vocab, cues, oncology
         self._row_subjects: dict[int | None, Concept | None] = {}
         self._subject_columns: dict[int | None, bool] = {}
+        self._rows: dict[int | None, list[BlockView]] = {}
+        for view in views:
+            if view.block.kind == "row" and view.block.cells:
+                self._rows.setdefault(view.block.parent, []).append(view)
 
     def header(self, view: BlockView) -> BlockView | None:
         parent = view.block.parent
@@ -74,8 +78,7 @@ class Tables:
         if table not in self._subject_columns:
             self._subject_columns[table] = self.primary_column(view) or any(
                 self.first_cell_subject(other, *other.block.cells[0]) is not None
-                for other in self.views if other.block.kind == "row"
-                and other.block.parent == table and other.block.cells)
+                for other in self._rows.get(table, ()))
         return self._subject_columns[table]
 
     def primary_column(self, view: BlockView) -> bool:
