@@ -15,6 +15,8 @@ TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)"
 _NOUN_NEGATION = re.compile(r"without|absence of|free of")
 LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^()]*\)")
+_REGION_BEFORE = re.compile(r"\s*(?:(?:of|to)(?: the)?\s*)?", re.IGNORECASE)  # "CT of the chest"
+_REGION_AFTER = re.compile(r"[\s-]*")  # "chest X-ray", "brain MRI"
 
 
 def negated(view: BlockView, sent: Sentence, obj: Mention) -> bool:
@@ -93,6 +95,32 @@ def set_aside(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool
     return any(sent.start <= start < obj.start for start, _ in view.cues["aside"])
 
 
+def region_of_a_test(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"X-ray chest", "MRI of the pelvis", "brain MRI": a site next to a test or treatment
+    is where it looks or acts, not where a cancer spreads."""
+    if obj.concept.type != "AnatomicalSite":
+        return False
+    text = view.block.text
+    for m in view.mentions:
+        if m.concept.type not in ("DiagnosticModality", "Treatment"):
+            continue
+        if m.end <= obj.start and _REGION_BEFORE.fullmatch(text, m.end, obj.start):
+            return True
+        if obj.end <= m.start and _REGION_AFTER.fullmatch(text, obj.end, m.start):
+            return True
+    return False
+
+
+def part_of_a_finding(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Nipple eczema", "skin rash": a site right before a finding names where the finding
+    is, not a site of spread."""
+    if obj.concept.type != "AnatomicalSite":
+        return False
+    text = view.block.text
+    return any(m.concept.type == "Symptom" and m.start >= obj.end
+               and not text[obj.end:m.start].strip() for m in view.mentions)
+
+
 def is_negated(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
     """"Does not spread to the brain", "without fever"."""
     return negated(view, sent, obj)
@@ -101,4 +129,5 @@ def is_negated(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> boo
 SILENT_BLOCKS: tuple[Callable[[BlockView], bool], ...] = (is_task,)
 SILENT_SENTENCES: tuple[Callable[[BlockView, Sentence], bool], ...] = (is_question,)
 UNASSERTED: tuple[Callable[[BlockView, Sentence, Mention, Cues], bool], ...] = (
-    introduces_examples, names_a_cause, set_aside, is_negated)
+    introduces_examples, names_a_cause, set_aside, region_of_a_test, part_of_a_finding,
+    is_negated)
