@@ -36,6 +36,13 @@ def _unasserted(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bo
     return False
 
 
+_NODE_FINDINGS = ("lymphadenopathy", "adenopathy")
+
+
+def _is_lymph_node(concept: Concept) -> bool:
+    return any(label.lower().endswith(("lymph node", " node")) for label in concept.labels)
+
+
 def _section_ends(views: list[BlockView]) -> dict[int, int]:
     """For each heading, the index of the block after its section (the next heading of
     its level or above), in one pass."""
@@ -374,9 +381,13 @@ class NoteExtractor:
                 continue  # "lung cancer spreads within the lung": not a metastasis
             if explicit is not None and subject.iri not in explicit and column is None:
                 continue
+            subjects = coordinated_subjects(view, sent, subject)
             out.extend(self._fact(view, sent, obj, each, relation, target)
-                       for each in coordinated_subjects(view, sent, subject)
-                       if each.iri != target)
+                       for each in subjects if each.iri != target)
+            node = self._node_of(view, obj) if relation == "hasSymptom" else None
+            if node is not None:  # "cervical lymphadenopathy" in a solid cancer: nodal spread
+                out.extend(self._fact(view, sent, obj, each, "spreadsTo", node.iri)
+                           for each in subjects if each.primary_site is not None)
         out.extend(self._source_facts(view, sent, previous, scope.context))
         return out
 
@@ -400,6 +411,18 @@ class NoteExtractor:
                 and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
             return None, antecedent  # the next sentence but one needs "it", "the tumour"...
         return previous, antecedent
+
+    def _node_of(self, view: BlockView, finding: Mention) -> Concept | None:
+        """The lymph nodes an enlarged-node finding names ("cervical lymphadenopathy",
+        "axillary adenopathy"), or lymph nodes in general; None for other findings."""
+        label = finding.concept.pref_label.lower()
+        if not label.endswith(_NODE_FINDINGS):
+            return None
+        words = label.split()[:-1] or view.block.text[:finding.start].split()[-1:]
+        region = self.vocab.lookup(f"{' '.join(words)} lymph node") if words else None
+        node = region if region is not None and region.type == "AnatomicalSite" else \
+            self.vocab.lookup("lymph node")
+        return node if node is not None and node.type == "AnatomicalSite" else None
 
     def _fact(self, view: BlockView, sent: Sentence, at: Mention, subject: Concept,
               relation: str, target: str) -> Fact:
@@ -474,7 +497,8 @@ class NoteExtractor:
         spread = frame in ("spreadsTo", "spreadsVia") or \
             self._spread_before(view, sent, obj.start)
         if kind == "AnatomicalSite":
-            spread = spread or self._after_metastases(view, sent, obj)
+            spread = spread or self._after_metastases(view, sent, obj) or (
+                frame == "hasSymptom" and _is_lymph_node(obj.concept))  # "Virchow's node"
             return ("spreadsTo", obj.concept.iri) if spread else (None, None)
         if kind == "Metastasis" and obj.concept.site is not None:
             before = [m for m in view.in_sentence(sent) if m.start < obj.start
