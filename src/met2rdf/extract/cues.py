@@ -72,10 +72,13 @@ def load_cues() -> Cues:
     )
 
 
+SILENT_FRAMES = frozenset({"none", "causes"})  # frames in which no object is a fact
+
+
 def frame_of(label: str, cues: Cues) -> str | None:
     """Return the frame a section label sets, or None."""
     label = label.lower()
     found = [frame for frame, pattern in cues.frames if pattern.search(label)]
-    if len(found) > 1 and found[0] == "none":
+    if len(found) > 1 and found[0] in SILENT_FRAMES:
         return found[1]  # "Etiology and clinical manifestations": the part to read
     return found[0] if found else None

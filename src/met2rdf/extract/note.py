@@ -10,7 +10,7 @@ from ..model import Block, Concept, Fact, Mention, Note, SourceSpan
 from ..vocab import Vocabulary
 from .assertion import SILENT_BLOCKS, SILENT_SENTENCES, UNASSERTED, first_cue, hedge_of, negated
 from .blocks import BlockView, Sentence, is_subject
-from .cues import RELATION_OF, Cues, frame_of
+from .cues import RELATION_OF, SILENT_FRAMES, Cues, frame_of
 from .subjects import ANAPHOR, coordinated_subjects, opens_with_unknown_link
 from .tables import Tables
 from .topic import (
@@ -91,7 +91,8 @@ class NoteExtractor:
                 view.drop(unsupported)
         named = find_topic(note, vocab)
         self.topic = named if named is not None and is_subject(named) else None
-        if named is not None and named.type == "Symptom":
+        self.complication = named if named is not None and named.type == "Symptom" else None
+        if self.complication is not None:
             self.topic = self._eponymous_cause(named) or self._complication_cause(named)
         self.oncology = self._about_oncology()
         if self.oncology:
@@ -356,6 +357,7 @@ class NoteExtractor:
         sources = self._parenthesized_sources(view, sent)
         out = [self._fact(view, sent, m, cancer, "spreadsTo", site)
                for m, cancer, site in sources]
+        out.extend(self._listed_causes(view, sent, inside, scope))
         foreign = opens_with_unknown_link(view, sent)
         # in a note not about cancer, or a sentence on something else, only what the
         # sentence itself says of a named cancer
@@ -411,6 +413,18 @@ class NoteExtractor:
                 and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
             return None, antecedent  # the next sentence but one needs "it", "the tumour"...
         return previous, antecedent
+
+    def _listed_causes(self, view: BlockView, sent: Sentence, inside: list[Mention],
+                       scope: _Scope) -> list[Fact]:
+        """In a note on a complication or finding, the cancers listed under its causes
+        ("# Can lead to: ... leukaemia") have it."""
+        complication = self.complication
+        frame = sent.frame if sent.frame is not None else scope.frame
+        if complication is None or frame != "causes":
+            return []
+        return [self._fact(view, sent, m, m.concept, "hasSymptom", complication.iri)
+                for m in inside if is_subject(m.concept) and not m.concept.umbrella
+                and m.start >= sent.label_end and not negated(view, sent, m)]
 
     def _node_of(self, view: BlockView, finding: Mention) -> Concept | None:
         """The lymph nodes an enlarged-node finding names ("cervical lymphadenopathy",
@@ -491,7 +505,7 @@ class NoteExtractor:
                 context: list[Concept]) -> tuple[str | None, str | None]:
         """Return the relation and object IRI a mention asserts in its context, if any."""
         frame = self._frame(view, sent, obj, context_frame)
-        if frame == "none":
+        if frame in SILENT_FRAMES:
             return None, None
         kind = obj.concept.type
         spread = frame in ("spreadsTo", "spreadsVia") or \
