@@ -12,7 +12,7 @@ from .cues import Cues
 
 _CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.IGNORECASE)
 TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
-_NOUN_NEGATION = re.compile(r"without|absence of|free of")
+_NOUN_NEGATION = re.compile(r"without|w/o|absence of|free of")
 LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^()]*\)")
 _REGION_BEFORE = re.compile(r"\s*(?:(?:of|to)(?: the)?\s*)?", re.IGNORECASE)  # "CT of the chest"

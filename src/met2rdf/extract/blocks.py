@@ -114,6 +114,32 @@ class BlockView:
                 out[inside[0]] = Mention(cancer, first.start, first.end, first.text)
         return out
 
+    @cached_property
+    def parentheses(self) -> list[tuple[int, int]]:
+        """The (start, end) of each outermost pair of parentheses in the block."""
+        spans, depth, start = [], 0, 0
+        for n, c in enumerate(self.block.text):
+            if c == "(":
+                depth, start = depth + 1, n if depth == 0 else start
+            elif c == ")" and depth:
+                depth -= 1
+                if depth == 0:
+                    spans.append((start, n))
+        return spans
+
+    def annotates(self, mention: Mention, obj: Mention) -> bool:
+        """Tell whether a mention is in parentheses right after ``obj`` ("SIADH (SCLC)")."""
+        text = self.block.text
+        return any(s < mention.start < e and obj.end <= s and not text[obj.end:s].strip()
+                   for s, e in self.parentheses)
+
+    def aside(self, mention: Mention, obj: Mention) -> bool:
+        """Tell whether a mention sits in parentheses that do not hold ``obj`` ("... tender
+        nodes (HL has non-tender), cough"): a remark, no subject for what is outside; but
+        parentheses right after the object say whose it is ("SIADH (SCLC)")."""
+        return not self.annotates(mention, obj) and any(
+            s < mention.start < e and not s < obj.start < e for s, e in self.parentheses)
+
     # Cue positions are found only in blocks that have mentions (most blocks have none).
     @cached_property
     def lower(self) -> str:

@@ -174,7 +174,8 @@ class NoteExtractor:
         """The cancers a sentence is explicitly about: named in it or just before it in the
         block, in its table row, or in the headings and items it is under."""
         named = {m.concept.iri for m in view.in_sentence(sent)
-                 if is_subject(m.concept) and not m.concept.umbrella}
+                 if is_subject(m.concept) and not m.concept.umbrella
+                 and not any(s < m.start < e for s, e in view.parentheses)}
         named.update(c.iri for c in (previous, row) if c is not None and not c.umbrella)
         named.update(a.subject.iri for a in self._ancestors(view.block)
                      if a.subject is not None and not a.subject.umbrella)
@@ -274,10 +275,12 @@ class NoteExtractor:
             return not (relation == "spreadsTo" and concept.site is not None)
 
         in_sentence = [m for m in view.in_sentence(sent)
-                       if usable(m.concept) and not self._is_cue(view, m)]
+                       if usable(m.concept) and not self._is_cue(view, m)
+                       and not view.aside(m, obj)]
         before = [m.concept for m in in_sentence if m.end <= obj.start]
         after = [m.concept for m in in_sentence if m.start >= obj.end]
-        candidates = [*before[::-1], *([previous] if previous else []), *context, *after]
+        own = [m.concept for m in in_sentence if view.annotates(m, obj)]  # "SIADH (SCLC)"
+        candidates = [*own, *before[::-1], *([previous] if previous else []), *context, *after]
         candidates = [c for c in candidates if usable(c)]
         if not candidates:
             return None
