@@ -22,6 +22,7 @@ from .topic import (
     unsupported_acronyms,
 )
 
+_OTHER = re.compile(r"\b(?:other|opposite|contralateral)\s+$")
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
 
@@ -381,9 +382,10 @@ class NoteExtractor:
                 subject = spread_subject
             else:
                 subject = self._subject(view, sent, obj, relation, previous, scope.context)
-            if subject is None or subject.iri == target or \
-                    (relation == "spreadsTo" and subject.primary_site == target):
-                continue  # "lung cancer spreads within the lung": not a metastasis
+            if subject is None or subject.iri == target or (
+                    relation == "spreadsTo" and subject.primary_site == target
+                    and not _OTHER.search(view.lower, max(0, obj.start - 20), obj.start)):
+                continue  # "lung cancer spreads within the lung" (but "to the other lung")
             if explicit is not None and subject.iri not in explicit and column is None:
                 continue
             subjects = coordinated_subjects(view, sent, subject)
@@ -491,17 +493,21 @@ class NoteExtractor:
         cue = first_cue(view, "sources", sent)
         if cue is None:
             return []
-        before = [m.concept for m in view.in_sentence(sent) if m.end <= cue[0]]
+        before = [m.concept for m in view.in_sentence(sent) if m.start < cue[0]]
         about = [c for c in (*before[::-1], previous, *context)
                  if c is not None and c.type == "Metastasis" and c.site is not None]
         if not about:
             return []
         site = about[0].site
         assert site is not None
-        return [self._fact(view, sent, m, m.concept, "spreadsTo", site)
-                for m in view.in_sentence(sent) if m.start >= cue[1]
-                and m.concept.type == "CancerType" and not m.concept.umbrella
-                and not negated(view, sent, m)]
+        facts = []
+        for m in view.in_sentence(sent):
+            cancer = m.concept if m.concept.type == "CancerType" else \
+                self.vocab.cancer_of.get(m.concept.iri)  # "from solid organs: prostate"
+            if m.start >= cue[1] and cancer is not None and not cancer.umbrella and \
+                    cancer.primary_site != site and not negated(view, sent, m):
+                facts.append(self._fact(view, sent, m, cancer, "spreadsTo", site))
+        return facts
 
     def _object(self, view: BlockView, sent: Sentence, obj: Mention,
                 context_frame: str | None,
