@@ -20,6 +20,8 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "etc.", "cf.", "dr.", "fig."
 _COORDINATION = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/)\s*", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?(?=\s*(?:,|\bor\b|\band\b|/|[.;:)]|$))")
+# before a mention: a #tag, or "non-" ("non-seminomas" are not seminomas)
+_NOT_THIS = re.compile(r"(?:#|\bnon[-–‑ ]?)$", re.IGNORECASE)
 _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
 _HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\bversus\b|,\s*or\b|,\s*and\b)\s*$", re.IGNORECASE)
 _LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
@@ -74,7 +76,7 @@ class BlockView:
         self.vocab = vocab
         self._cues = cues
         found = [m for m in self._linked(vocab.find(block.text), link_topics)
-                 if not block.text.startswith("#", m.start - 1) or m.start == 0]  # a #tag
+                 if not _NOT_THIS.search(block.text, max(0, m.start - 5), m.start)]
         self.mentions = self._coordinated_cancers(self._shared_modifier(found))
         self.sentences = [self._sentence(s, e, cues) for s, e in split_sentences(block.text)]
         if self.mentions:

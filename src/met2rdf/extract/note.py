@@ -22,6 +22,7 @@ from .topic import (
     unsupported_acronyms,
 )
 
+_CONDITION = re.compile(r"\b(?:with|having)\s+(?:[\w-]+\s+){0,5}$")
 _OTHER = re.compile(r"\b(?:other|opposite|contralateral)\s+$")
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
@@ -278,7 +279,8 @@ class NoteExtractor:
         in_sentence = [m for m in view.in_sentence(sent)
                        if usable(m.concept) and not self._is_cue(view, m)
                        and not view.aside(m, obj)]
-        before = [m.concept for m in in_sentence if m.end <= obj.start]
+        before = [m.concept for m in in_sentence if m.end <= obj.start
+                  and not self._condition(view, m, in_sentence)]
         after = [m.concept for m in in_sentence if m.start >= obj.end]
         own = [m.concept for m in in_sentence if view.annotates(m, obj)]  # "SIADH (SCLC)"
         candidates = [*own, *before[::-1], *([previous] if previous else []), *context, *after]
@@ -297,6 +299,16 @@ class NoteExtractor:
             if relation == "spreadsTo" and chosen.type == "CancerType":
                 return self.metastasis or chosen
         return chosen
+
+    @staticmethod
+    def _condition(view: BlockView, m: Mention, in_sentence: list[Mention]) -> bool:
+        """"Head and neck cancer includes patients with extensive nodal disease and is
+        treated with ...": a metastasis named as a condition of patients, after the cancer
+        the sentence is about, is not the subject."""
+        return m.concept.type == "Metastasis" and bool(
+            _CONDITION.search(view.lower, max(0, m.start - 60), m.start)) and any(
+            o.end <= m.start and o.concept.type == "CancerType" and not o.concept.umbrella
+            for o in in_sentence)
 
     def _spread_before(self, view: BlockView, sent: Sentence, pos: int) -> bool:
         """Tell whether a spread verb comes before ``pos`` in the sentence; an arrow counts
