@@ -380,6 +380,7 @@ class NoteExtractor:
         explicit = None if self.oncology and not foreign else \
             self._explicit_subjects(view, sent, None if foreign else previous, scope.row)
         spread_subject = self._spread_site(view, sent)
+        site_label = self._site_label(view, sent, inside, scope)
         taken = {m.start for m, _, _ in sources}
         for obj in inside:
             if obj.start in taken or obj.concept.type not in OBJECT_TYPES:
@@ -401,6 +402,8 @@ class NoteExtractor:
             if explicit is not None and subject.iri not in explicit and column is None:
                 continue
             subjects = coordinated_subjects(view, sent, subject)
+            if site_label is not None and relation != "spreadsTo" and obj.start >= sent.label_end:
+                subjects.append(site_label)  # the cancer and its metastasis there: both
             out.extend(self._fact(view, sent, obj, each, relation, target)
                        for each in subjects if each.iri != target)
             node = self._node_of(view, obj) if relation == "hasSymptom" else None
@@ -430,6 +433,18 @@ class NoteExtractor:
                 and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
             return None, antecedent  # the next sentence but one needs "it", "the tumour"...
         return previous, antecedent
+
+    def _site_label(self, view: BlockView, sent: Sentence, inside: list[Mention],
+                    scope: _Scope) -> Concept | None:
+        """"Lung: chest X-ray" under "Metastases": a site as the label of a line in a
+        section on metastases makes the line about that site's metastasis too."""
+        if sent.label_end == sent.start or not any(
+                c.type == "Metastasis" and c.umbrella for c in scope.context):
+            return None
+        label = [m for m in inside if m.start < sent.label_end]
+        if len(label) != 1 or label[0].concept.type != "AnatomicalSite":
+            return None
+        return self.vocab.metastasis_of.get(label[0].concept.iri)
 
     def _listed_causes(self, view: BlockView, sent: Sentence, inside: list[Mention],
                        scope: _Scope) -> list[Fact]:
