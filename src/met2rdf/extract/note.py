@@ -22,6 +22,11 @@ from .topic import (
     unsupported_acronyms,
 )
 
+# between an object and the subject it is said of: "CT is used to stage a melanoma",
+# "trastuzumab in metastatic HER2-positive disease", "surgery for early rectal cancer"
+_TIED = re.compile(r"[^.;:,()]{0,40}?\b(?:to (?:stage|diagnose|treat|detect|screen for|monitor|"
+                   r"evaluate|assess|manage|image)|for|in)\s+(?:(?:an?|the|patients?|with|"
+                   r"metastatic|advanced|early|early-stage|locali[sz]ed|recurrent|suspected)\s+)*")
 _CONDITION = re.compile(r"\b(?:with|having)\s+(?:[\w-]+\s+){0,5}$")
 _OTHER = re.compile(r"\b(?:other|opposite|contralateral)\s+$")
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
@@ -283,7 +288,10 @@ class NoteExtractor:
                   and not self._condition(view, m, in_sentence)]
         after = [m.concept for m in in_sentence if m.start >= obj.end]
         own = [m.concept for m in in_sentence if view.annotates(m, obj)]  # "SIADH (SCLC)"
-        candidates = [*own, *before[::-1], *([previous] if previous else []), *context, *after]
+        tied = [m.concept for m in in_sentence if m.start >= obj.end
+                and _TIED.fullmatch(view.lower, obj.end, m.start)][:1]  # "CT to stage X"
+        candidates = [*own, *before[::-1], *tied, *([previous] if previous else []), *context,
+                      *after]
         candidates = [c for c in candidates if usable(c)]
         if not candidates:
             return None
