@@ -27,6 +27,25 @@ _HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\
 _LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
 
 
+def coordinated_cancers(mentions: list[Mention], text: str, vocab: Vocabulary) -> list[Mention]:
+    """Read "lung, breast and kidney cancers" as three cancers."""
+    out = list(mentions)
+    for i in range(len(out) - 1, 0, -1):
+        head = out[i]
+        if head.concept.type != "CancerType" or head.concept.primary_site is None:
+            continue
+        j, right = i - 1, head.start
+        while j >= 0 and out[j].concept.type == "AnatomicalSite" and \
+                _COORDINATION.fullmatch(text[out[j].end:right]):
+            cancer = vocab.cancer_of.get(out[j].concept.iri)
+            if cancer is None:
+                break
+            right = out[j].start
+            out[j] = Mention(cancer, out[j].start, out[j].end, out[j].text)
+            j -= 1
+    return out
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
@@ -77,7 +96,7 @@ class BlockView:
         self._cues = cues
         found = [m for m in self._linked(vocab.find(block.text), link_topics)
                  if not _NOT_THIS.search(block.text, max(0, m.start - 5), m.start)]
-        self.mentions = self._coordinated_cancers(self._shared_modifier(found))
+        self.mentions = coordinated_cancers(self._shared_modifier(found), block.text, vocab)
         self.sentences = [self._sentence(s, e, cues) for s, e in split_sentences(block.text)]
         if self.mentions:
             self.mentions = self._organ_subjects(self.mentions)
@@ -219,24 +238,6 @@ class BlockView:
                 end = before.start(1)
         return extra
 
-    def _coordinated_cancers(self, mentions: list[Mention]) -> list[Mention]:
-        """Read "lung, breast and kidney cancers" as three cancers."""
-        out = list(mentions)
-        text = self.block.text
-        for i in range(len(out) - 1, 0, -1):
-            head = out[i]
-            if head.concept.type != "CancerType" or head.concept.primary_site is None:
-                continue
-            j, right = i - 1, head.start
-            while j >= 0 and out[j].concept.type == "AnatomicalSite" and \
-                    _COORDINATION.fullmatch(text[out[j].end:right]):
-                cancer = self.vocab.cancer_of.get(out[j].concept.iri)
-                if cancer is None:
-                    break
-                right = out[j].start
-                out[j] = Mention(cancer, out[j].start, out[j].end, out[j].text)
-                j -= 1
-        return out
 
     def _sentence(self, start: int, end: int, cues: Cues) -> Sentence:
         text = self.block.text

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..model import Block, Concept, Fact, Mention, Note, SourceSpan
 from ..vocab import Vocabulary
 from .assertion import SILENT_BLOCKS, SILENT_SENTENCES, UNASSERTED, first_cue, hedge_of, negated
-from .blocks import BlockView, Sentence, is_subject
+from .blocks import BlockView, Sentence, coordinated_cancers, is_subject
 from .cues import RELATION_OF, SILENT_FRAMES, Cues, frame_of
 from .subjects import ANAPHOR, coordinated_subjects, opens_with_unknown_link
 from .tables import Tables
@@ -105,12 +105,30 @@ class NoteExtractor:
         if self.oncology:
             self._section_causes()
         parents = {b.parent for b in note.blocks if b.parent is not None}
+        title_cancers = self._title_cancers()
         for view in self.views:
             if view.block.index in parents:
                 view.heads_children()
                 if view.subject is None:
-                    view.subject = self._subtype(view)
+                    view.subject = self._subtype(view) or self._title_part(view, title_cancers)
         self.tables = Tables(self.views, self.vocab, cues, self.oncology)
+
+    def _title_cancers(self) -> dict[str, Concept]:
+        """The cancers a title names when it names several ("Breast and ovarian cancer"),
+        by their organ."""
+        found = {m.concept.iri: m.concept for name in (self.note.title, *self.note.aliases)
+                 for m in coordinated_cancers(self.vocab.find(name), name, self.vocab)
+                 if is_subject(m.concept) and not m.concept.umbrella}
+        if len(found) < 2:
+            return {}
+        return {c.primary_site: c for c in found.values() if c.primary_site is not None}
+
+    @staticmethod
+    def _title_part(view: BlockView, title_cancers: dict[str, Concept]) -> Concept | None:
+        """"## Ovary" in a note titled "Breast and ovarian cancer": that cancer."""
+        if view.block.kind != "heading" or len(view.mentions) != 1:
+            return None
+        return title_cancers.get(view.mentions[0].concept.iri)
 
     def _subtype(self, view: BlockView) -> Concept | None:
         """"## Papillary" under "# Thyroid cancer" heads papillary thyroid cancer: a short

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from ..model import Concept, Mention, Note
 from ..vocab import SUBJECT_TYPES, Vocabulary
-from .blocks import BlockView, is_subject
+from .blocks import BlockView, coordinated_cancers, is_subject
 from .cues import Cues, load_cues
 
 ONCOLOGY_CANCERS = 3  # distinct cancers named that make a note about cancer
@@ -27,10 +27,11 @@ def named_topic(note: Note, vocab: Vocabulary) -> tuple[Concept | None, bool]:
             return concept, bool(ACRONYM.fullmatch(name.strip()))
     for kinds in (SUBJECT_TYPES, ("Symptom",)):  # a cancer, else a complication
         for name in names:
-            mentions = [m for m in vocab.find(name) if m.concept.type in kinds]
+            every = coordinated_cancers(vocab.find(name), name, vocab)  # "Breast and ovarian"
+            mentions = [m for m in every if m.concept.type in kinds]
             found = {m.concept.iri: m.concept for m in mentions}
             if len(found) == 1 and (kinds is SUBJECT_TYPES or not any(
-                    m.concept.type in SUBJECT_TYPES for m in vocab.find(name))):
+                    m.concept.type in SUBJECT_TYPES for m in every)):
                 return next(iter(found.values())), all(
                     ACRONYM.fullmatch(m.text) for m in mentions)
     return None, False
