@@ -91,6 +91,8 @@ class NoteExtractor:
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
                                 if c.type == "Metastasis" and c.umbrella), None)
+        self.cancer = next((c for c in vocab.concepts.values()
+                            if c.type == "CancerType" and c.umbrella and not c.broader), None)
         unsupported = set() if says_oncology(note, cues) else \
             unsupported_acronyms((m for v in self.views for m in v.mentions), vocab)
         if unsupported:
@@ -102,6 +104,8 @@ class NoteExtractor:
         if self.complication is not None:
             self.topic = self._eponymous_cause(named) or self._complication_cause(named)
         self.oncology = self._about_oncology()
+        if self.topic is None and self.complication is None and self._titled_oncology():
+            self.topic = self.cancer  # "Oncologic emergencies": cancer in general
         if self.oncology:
             self._section_causes()
         parents = {b.parent for b in note.blocks if b.parent is not None}
@@ -177,14 +181,18 @@ class NoteExtractor:
                     return after[0].concept
         return None
 
+    def _titled_oncology(self) -> bool:
+        """Tell whether the title, aliases or tags say the note is on cancer."""
+        names = " ".join((self.note.title, *self.note.aliases, *self.note.tags)).lower()
+        return bool(self.cues.oncology.search(names))
+
     def _about_oncology(self) -> bool:
         """Tell whether the note is about cancer: its topic is a cancer or metastasis, its
         title, aliases or tags say so, or it names several cancers.  In other notes (most
         of a real vault) only sentences that name a cancer assert anything about one."""
         if self.topic is not None:
             return True
-        names = " ".join((self.note.title, *self.note.aliases, *self.note.tags)).lower()
-        if self.cues.oncology.search(names):
+        if self._titled_oncology():
             return True
         first = next((v for v in self.views if v.block.kind == "heading"), None)
         if first is not None and first.block.level == 1 and first.subject is not None \
@@ -379,6 +387,9 @@ class NoteExtractor:
         if row is None and view.block.kind == "row" and self.tables.names_other_subject(view):
             return []  # the row is about a thing the vocabulary does not know
         context = self._context_subjects(view)
+        if view.subject is not None and all(m.concept.iri != view.subject.iri
+                                            for m in view.mentions):
+            context = [view.subject, *context]  # found for the block: its cause, its subtype
         scope = _Scope(self._context_frame(view), [row, *context] if row else context, row)
         out: list[Fact] = []
         previous: Concept | None = None
