@@ -316,14 +316,38 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
     concept of the source's type (the chosen ones and the rest of the file's prefix).
     """
     rules = lexicon.labels
+    concepts = sorted(curated.concepts.values(), key=lambda c: c.iri)
     taken: dict[Key, str] = {}  # folded label -> the curated concept it names
-    for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
+    for concept in concepts:
         for label in concept.labels:
             taken.setdefault(normalize_label(label), concept.iri)
-    owner_of_id = {curie: c.iri for c in curated.concepts.values()
-                   for curie in map(_curie, c.ids)}
+    owner_of_id = {curie: c.iri for c in concepts for curie in map(_curie, c.ids)}
 
-    # 1. the kept terms, first source first; a term keeps the type of its first source
+    # 1. curated concepts without an id: the term a label names, else a nearer or broader one
+    reference = _Reference((t for _, terms in everything for t in terms), rules.suffixes)
+    allowed_by_type: dict[str, set[str]] = defaultdict(set)
+    for source, terms in everything:
+        allowed_by_type[source.type].update(t.id for t in terms)
+    neoplasms = _below(list(reference.terms.values()), [lexicon.metastasis.neoplasm_branch])
+    found: dict[str, tuple[str, str]] = {}  # curated IRI -> the mapping found for it
+    for concept in concepts:
+        if not concept.ids and concept.type != "Metastasis":
+            mapping = reference.match(concept.labels, allowed_by_type[concept.type])
+            if mapping is not None and mapping[0] == "exactMatch" and mapping[1] in owner_of_id:
+                mapping = ("closeMatch", mapping[1])  # one term, one concept: the first keeps it
+            if mapping is not None:
+                found[concept.iri] = mapping
+                if mapping[0] == "exactMatch":
+                    owner_of_id[mapping[1]] = concept.iri
+    for concept in concepts:
+        if not concept.ids and concept.iri not in found:
+            mapping = _nearest(concept, curated, found, reference,
+                               allowed_by_type[concept.type], neoplasms, lexicon.metastasis,
+                               rules)
+            if mapping is not None:
+                found[concept.iri] = mapping
+
+    # 2. the kept terms, first source first; a term keeps the type of its first source
     kept: dict[str, tuple[Source, OboTerm]] = {}
     for source, terms in chosen:
         for term in terms:
@@ -336,24 +360,27 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             synonyms[normalize_label(synonym)].add(term.id)
 
     def own(label: str, ident: str) -> bool:
-        """A label is a term's own when no other kept term is named so and, unless it
-        is the term's name, no other kept term has it as a synonym."""
+        """A label is a term's own when no other kept term is named so, no kept term of
+        another type has it as a synonym (MAxO's procedure named "thrombosis") and, unless
+        it is the term's name, no other kept term has it as a synonym."""
         key = normalize_label(label)
         if names.get(key, set()) - {ident}:
             return False
-        return ident in names.get(key, ()) or not synonyms.get(key, set()) - {ident}
+        others = synonyms.get(key, set()) - {ident}
+        kind = kept[ident][0].type if ident in kept else None
+        if any(kept[other][0].type != kind for other in others):
+            return False
+        return ident in names.get(key, ()) or not others
 
     out: dict[str, Derived] = {}
-    extra: dict[str, list[str]] = defaultdict(list)  # curated IRI -> labels its ids add
     new_iri: dict[str, str] = {}
     used_iris = set(curated.concepts)
     for ident in sorted(kept, key=_id_order):
-        source, term = kept[ident]
-        labels = [x for x in _labels_of(term, rules) if own(x, ident)]
         if ident in owner_of_id:
-            extra[owner_of_id[ident]].extend(labels)
-            continue
-        labels = [x for x in labels if normalize_label(x) not in taken]
+            continue  # a curated concept's: its labels go there (3.)
+        source, term = kept[ident]
+        labels = [x for x in _labels_of(term, rules)
+                  if own(x, ident) and normalize_label(x) not in taken]
         if not labels:
             continue
         iri = CONCEPT_BASE + _slug(labels[0])
@@ -366,41 +393,22 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
     for ident, iri in new_iri.items():
         source, term = kept[ident]
         if source.broader:
-            parents = sorted({new_iri.get(p) or owner_of_id.get(p, "") for p in term.parents} - {""})
+            parents = sorted({new_iri.get(p) or owner_of_id.get(p, "") for p in term.parents}
+                             - {""})
             parents = [p for p in parents if _type_of(p, out, curated) == source.type]
             if parents:
                 out[iri] = _with(out[iri], broader=tuple(parents))
 
-    # 2. curated concepts: labels of their ids, ids found by label
-    reference = _Reference((t for _, terms in everything for t in terms), rules.suffixes)
-    allowed_by_type: dict[str, set[str]] = defaultdict(set)
-    for source, terms in everything:
-        allowed_by_type[source.type].update(t.id for t in terms)
-    neoplasms = _below(list(reference.terms.values()), [lexicon.metastasis.neoplasm_branch])
-    found: dict[str, tuple[str, str]] = {}  # curated IRI -> the mapping found for it
-    for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
-        if not concept.ids and concept.type != "Metastasis":
-            mapping = reference.match(concept.labels, allowed_by_type[concept.type])
-            if mapping is not None:
-                found[concept.iri] = mapping
-    for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
-        if not concept.ids and concept.iri not in found:
-            mapping = _nearest(concept, curated, found, reference,
-                               allowed_by_type[concept.type], neoplasms, lexicon.metastasis,
-                               rules)
-            if mapping is not None:
-                found[concept.iri] = mapping
-    for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
-        labels = list(extra.get(concept.iri, ()))
+    # 3. curated concepts: the names and EXACT synonyms of their ids, and what was found
+    for concept in concepts:
         mapping = found.get(concept.iri)
         ids = [*map(_curie, concept.ids), *([mapping[1]] if mapping and
                                               mapping[0] == "exactMatch" else [])]
-        for curie in ids:  # names of ids outside the kept branches, or just found
-            term = reference.terms.get(curie)
-            if term is not None and (curie not in kept or curie not in owner_of_id):
-                labels += _labels_of(term, rules)
+        labels = [x for curie in ids if curie in reference.terms
+                  for x in _labels_of(reference.terms[curie], rules)]
         labels = [x for x in _distinct(labels, concept.labels)
-                  if taken.get(normalize_label(x), concept.iri) == concept.iri]
+                  if taken.get(normalize_label(x), concept.iri) == concept.iri
+                  and all(own(x, curie) for curie in ids)]
         if labels or mapping:
             out[concept.iri] = Derived(concept.iri, None, None, tuple(labels),
                                        (mapping,) if mapping else ())
