@@ -24,7 +24,7 @@ MET = Namespace("https://w3id.org/met2rdf/vocab#")
 OBO = "http://purl.obolibrary.org/obo/"
 TYPES = {MET[t] for t in ("CancerType", "AnatomicalSite", "Metastasis", "Symptom",
                           "DiagnosticModality", "Treatment", "SpreadRoute")}
-EXPECTED_PREFIX = {MET.CancerType: {"DOID"}, MET.AnatomicalSite: {"UBERON"}, MET.Symptom: {"HP"},
+EXPECTED_PREFIX = {MET.CancerType: {"DOID", "HP"}, MET.AnatomicalSite: {"UBERON"}, MET.Symptom: {"HP"},
                    MET.DiagnosticModality: {"MAXO", "OBI"}, MET.Treatment: {"MAXO", "CHEBI"}}
 TERMS = VOCAB.parent / "terms.ttl"
 MATCHES = (SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
@@ -231,8 +231,8 @@ def test_exact_match_ids_exist_with_matching_label():
 
 
 def test_id_prefix_matches_type():
-    """An id's prefix fits the concept type: DOID cancers, UBERON sites, HP symptoms, MAxO/OBI
-    tests, MAxO/ChEBI treatments, NCIT any (curated and derived concepts)."""
+    """An id's prefix fits the concept type: DOID (or HPO neoplasm) cancers, UBERON sites,
+    HP symptoms, MAxO/OBI tests, MAxO/ChEBI treatments, NCIT any (curated and derived)."""
     graph = shipped()
     problems = []
     for concept in concepts(graph):

@@ -58,6 +58,7 @@ class Source:
     input_relations: tuple[str, ...] = ()
     broader: bool = False
     not_ids: tuple[str, ...] = ()  # terms too general to be a concept ("organ")
+    name_pattern: str | None = None  # a regular expression the name must contain (any case)
     new_concepts: bool = True  # False: only ids and names for curated concepts
 
 
@@ -181,6 +182,9 @@ def select_terms(source: Source, terms: Sequence[OboTerm], folder: Path) -> list
         inside = _below(terms, source.under) - _below(terms, source.not_under)
         inside -= set(source.under)  # the branch roots are categories, not concepts
         chosen = [t for t in chosen if t.id in inside]
+    if source.name_pattern:
+        pattern = re.compile(source.name_pattern, re.IGNORECASE)
+        chosen = [t for t in chosen if pattern.search(t.name)]
     if source.mapped_by:
         mapped = _mapped_ids(find_ontology(folder, source.mapped_by))
         chosen = [t for t in chosen if t.id in mapped]
@@ -349,9 +353,11 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
 
     # 2. the kept terms, first source first; a term keeps the type of its first source
     kept: dict[str, tuple[Source, OboTerm]] = {}
-    for source, terms in chosen:
+    order: dict[str, int] = {}  # id -> the index of its source
+    for n, (source, terms) in enumerate(chosen):
         for term in terms:
-            kept.setdefault(term.id, (source, term))
+            if term.id not in kept:
+                kept[term.id], order[term.id] = (source, term), n
     names: dict[Key, set[str]] = defaultdict(set)
     synonyms: dict[Key, set[str]] = defaultdict(set)
     for _, term in kept.values():
@@ -360,17 +366,18 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             synonyms[normalize_label(synonym)].add(term.id)
 
     def own(label: str, ident: str) -> bool:
-        """A label is a term's own when no other kept term is named so, no kept term of
-        another type has it as a synonym (MAxO's procedure named "thrombosis") and, unless
-        it is the term's name, no other kept term has it as a synonym."""
+        """A label is a term's own when no term of an earlier source has it, no other term
+        of its source is named so and, unless it is the term's name, no other term of its
+        source has it as a synonym (a term outside the sources loses to any kept one)."""
         key = normalize_label(label)
-        if names.get(key, set()) - {ident}:
+        rank = order.get(ident, -1)
+        named = names.get(key, set()) - {ident}
+        other = synonyms.get(key, set()) - {ident}
+        if any(rank < 0 or order[o] <= rank for o in named):
             return False
-        others = synonyms.get(key, set()) - {ident}
-        kind = kept[ident][0].type if ident in kept else None
-        if any(kept[other][0].type != kind for other in others):
+        if any(rank < 0 or order[o] < rank for o in other):
             return False
-        return ident in names.get(key, ()) or not others
+        return ident in names.get(key, ()) or not other
 
     out: dict[str, Derived] = {}
     new_iri: dict[str, str] = {}
