@@ -249,28 +249,31 @@ def concepts_of(parts: Iterable[tuple[bytes, str]]) -> list[Concept]:
     umbrella: set[str] = set()
     ambiguous: dict[str, list[str]] = {}
     primary: dict[str, str] = {}
+    labels_of = {SKOS + "altLabel": labels, SKOS + "hiddenLabel": labels,
+                 MET + "ambiguousLabel": ambiguous}
+    matches_of = {SKOS + name: name for name in MATCHES}
+    pref_label, exact, met_site = SKOS + "prefLabel", SKOS + "exactMatch", MET + "site"
+    broader_of, primary_of, umbrella_of = SKOS + "broader", MET + "primarySite", MET + "umbrellaTerm"
     for t in triples:
         s, p, o = t.subject.value, t.predicate.value, t.object
-        if p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
-            types[s] = o.value[len(MET):]
-        elif p == SKOS + "prefLabel":
-            pref.setdefault(s, o.value)
-        elif p in (SKOS + "altLabel", SKOS + "hiddenLabel"):
-            labels.setdefault(s, []).append(o.value)
-        elif p == SKOS + "exactMatch":
+        if p in labels_of:
+            labels_of[p].setdefault(s, []).append(o.value)
+        elif p == exact:
             ids.setdefault(s, []).append(o.value)
-        elif p.startswith(SKOS) and p[len(SKOS):] in MATCHES:
-            matches.setdefault(s, []).append((p[len(SKOS):], o.value))
-        elif p == MET + "site":
-            site[s] = o.value
-        elif p == SKOS + "broader":
+        elif p == pref_label:
+            pref.setdefault(s, o.value)
+        elif p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
+            types[s] = o.value[len(MET):]
+        elif p in matches_of:
+            matches.setdefault(s, []).append((matches_of[p], o.value))
+        elif p == broader_of:
             broader.setdefault(s, []).append(o.value)
-        elif p == MET + "primarySite":
+        elif p == met_site:
+            site[s] = o.value
+        elif p == primary_of:
             primary[s] = o.value
-        elif p == MET + "umbrellaTerm" and o.value == "true":
+        elif p == umbrella_of and o.value == "true":
             umbrella.add(s)
-        elif p == MET + "ambiguousLabel":
-            ambiguous.setdefault(s, []).append(o.value)
     concepts = []
     for iri, kind in types.items():
         if iri not in pref:
