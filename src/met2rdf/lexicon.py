@@ -59,6 +59,7 @@ class Source:
     broader: bool = False
     not_ids: tuple[str, ...] = ()  # terms too general to be a concept ("organ")
     name_pattern: str | None = None  # a regular expression the name must contain (any case)
+    max_below: int | None = None  # a term with more terms below it is a category, not kept
     new_concepts: bool = True  # False: only ids and names for curated concepts
 
 
@@ -156,12 +157,14 @@ def data_version(path: Path) -> str:
     return "unknown"
 
 
-def _below(terms: Sequence[OboTerm], roots: Iterable[str]) -> set[str]:
-    """The ids at or below the roots in the is_a hierarchy."""
-    children: dict[str, list[str]] = defaultdict(list)
-    for term in terms:
-        for parent in term.parents:
-            children[parent].append(term.id)
+def _below(terms: Sequence[OboTerm], roots: Iterable[str],
+           children: dict[str, list[str]] | None = None) -> set[str]:
+    """The ids at or below the roots in the is_a hierarchy (``children`` if known)."""
+    if children is None:
+        children = defaultdict(list)
+        for term in terms:
+            for parent in term.parents:
+                children[parent].append(term.id)
     keep: set[str] = set()
     todo = list(roots)
     while todo:
@@ -182,6 +185,13 @@ def select_terms(source: Source, terms: Sequence[OboTerm], folder: Path) -> list
         inside = _below(terms, source.under) - _below(terms, source.not_under)
         inside -= set(source.under)  # the branch roots are categories, not concepts
         chosen = [t for t in chosen if t.id in inside]
+    if source.max_below is not None:
+        children: dict[str, list[str]] = defaultdict(list)
+        for term in terms:
+            for parent in term.parents:
+                children[parent].append(term.id)
+        chosen = [t for t in chosen if len(_below(terms, [t.id], children)) - 1
+                  <= source.max_below]
     if source.name_pattern:
         pattern = re.compile(source.name_pattern, re.IGNORECASE)
         chosen = [t for t in chosen if pattern.search(t.name)]
@@ -334,8 +344,13 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
         allowed_by_type[source.type].update(t.id for t in terms)
     neoplasms = _below(list(reference.terms.values()), [lexicon.metastasis.neoplasm_branch])
     found: dict[str, tuple[str, str]] = {}  # curated IRI -> the mapping found for it
+    def unlinked(concept: Concept) -> bool:
+        """No id, or none from the sources of its type (an NCIt code only)."""
+        allowed = allowed_by_type[concept.type]
+        return not any(_curie(i) in allowed for i in concept.ids)
+
     for concept in concepts:
-        if not concept.ids and concept.type != "Metastasis":
+        if unlinked(concept) and concept.type != "Metastasis":
             mapping = reference.match(concept.labels, allowed_by_type[concept.type])
             if mapping is not None and mapping[0] == "exactMatch" and mapping[1] in owner_of_id:
                 mapping = ("closeMatch", mapping[1])  # one term, one concept: the first keeps it
@@ -344,7 +359,7 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
                 if mapping[0] == "exactMatch":
                     owner_of_id[mapping[1]] = concept.iri
     for concept in concepts:
-        if not concept.ids and concept.iri not in found:
+        if not concept.ids and concept.iri not in found:  # nearer terms only without any id
             mapping = _nearest(concept, curated, found, reference,
                                allowed_by_type[concept.type], neoplasms, lexicon.metastasis,
                                rules)
