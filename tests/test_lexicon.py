@@ -9,7 +9,15 @@ from rdflib import Graph
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from met2rdf.errors import VocabularyError
-from met2rdf.lexicon import LabelRules, build_lexicon, main, read_lexicon
+from met2rdf.lexicon import (
+    LabelRules,
+    build_lexicon,
+    derive,
+    label_conflicts,
+    main,
+    read_lexicon,
+    read_sources,
+)
 from met2rdf.vocab import package_data, parse_vocabulary
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lexicon"
@@ -83,3 +91,16 @@ def test_shipped_terms_are_current():
     fresh = build_lexicon(ONTOLOGIES, lexicon, curated)
     assert fresh == package_data("terms.ttl").decode("utf-8"), (
         "run: python -m met2rdf.lexicon ../shared/ontologies -o src/met2rdf/data/terms.ttl")
+
+
+def test_curated_labels_that_name_another_term_are_reported():
+    """A curated label that is the name of another term, neither broader nor narrower than
+    the concept's own, is reported for curation ("Night glow" on Purple toe sign)."""
+    lexicon = read_lexicon((FIXTURES / "lexicon.toml").read_bytes(), "lexicon.toml")
+    curated = parse_vocabulary((FIXTURES / "curated.ttl").read_bytes().replace(
+        b'"purple toe"@en ;', b'"purple toe"@en ; skos:altLabel "night glow"@en ;'), "c.ttl")
+    chosen, everything, _ = read_sources(FIXTURES, lexicon)
+    conflicts = label_conflicts(curated, derive(lexicon, curated, chosen, everything),
+                                everything)
+    assert conflicts == [("https://w3id.org/met2rdf/concept/purple-toe: label 'night glow' "
+                          "is the name of XP:0000103 (Night glow), not of XP:0000100")]

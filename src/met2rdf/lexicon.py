@@ -525,8 +525,13 @@ def to_turtle(derived: Sequence[Derived], sources: Sequence[tuple[Source, str]])
     return "\n".join(lines)
 
 
-def build_lexicon(folder: Path, lexicon: Lexicon, curated: Vocabulary) -> str:
-    """Read the ontologies in ``folder`` and return the Turtle text of terms.ttl."""
+Sources = list[tuple[Source, list[OboTerm]]]
+
+
+def read_sources(folder: Path,
+                 lexicon: Lexicon) -> tuple[Sources, Sources, list[tuple[Source, str]]]:
+    """Read the ontologies in ``folder``: per source its chosen terms, every term of its
+    prefix, and its release."""
     files: dict[str, list[OboTerm]] = {}
     versions = []
     chosen, everything = [], []
@@ -538,7 +543,35 @@ def build_lexicon(folder: Path, lexicon: Lexicon, curated: Vocabulary) -> str:
         chosen.append((source, select_terms(source, terms, folder)))
         everything.append((source, [t for t in terms if t.id.split(":")[0] == source.prefix]))
         versions.append((source, data_version(path)))
+    return chosen, everything, versions
+
+
+def build_lexicon(folder: Path, lexicon: Lexicon, curated: Vocabulary) -> str:
+    """Read the ontologies in ``folder`` and return the Turtle text of terms.ttl."""
+    chosen, everything, versions = read_sources(folder, lexicon)
     return to_turtle(derive(lexicon, curated, chosen, everything), versions)
+
+
+def label_conflicts(curated: Vocabulary, derived: Sequence[Derived],
+                    everything: Sources) -> list[str]:
+    """Curated labels that are the name of another term of the ontology of the concept's
+    id, neither broader nor narrower than it ("collapsed lung" on atelectasis, which HPO
+    gives to pneumothorax): each should go, or become a concept of its own."""
+    reference = _Reference(t for _, terms in everything for t in terms)
+    found = {d.iri: [c for p, c in d.mappings if p == "exactMatch"] for d in derived}
+    out = []
+    for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
+        ids = [*map(_curie, concept.ids), *found.get(concept.iri, ())]
+        ids = [i for i in ids if i in reference.terms]
+        related = set(ids).union(*(reference.ancestors(i) for i in ids))
+        for label in concept.labels:
+            for rank, other, _ in reference.by_label.get(normalize_label(label), ()):
+                if (rank == 0 and other not in related
+                        and other.split(":")[0] in {i.split(":")[0] for i in ids}
+                        and not set(ids) & reference.ancestors(other)):
+                    out.append(f"{concept.iri}: label {label!r} is the name of {other} "
+                               f"({reference.terms[other].name}), not of {', '.join(ids)}")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -551,10 +584,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         lexicon = read_lexicon(package_data("lexicon.toml"), "met2rdf/data/lexicon.toml")
         curated = parse_vocabulary(package_data("vocab.ttl"), "met2rdf/data/vocab.ttl")
-        text = build_lexicon(args.ontologies, lexicon, curated)
+        chosen, everything, versions = read_sources(args.ontologies, lexicon)
     except Met2RdfError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    derived = derive(lexicon, curated, chosen, everything)
+    text = to_turtle(derived, versions)
+    for conflict in label_conflicts(curated, derived, everything):
+        print(f"met2rdf/data/vocab.ttl: {conflict}", file=sys.stderr)
     args.out.write_text(text, encoding="utf-8")
     print(f"{args.out}: {text.count(chr(10) + 'c:')} concepts", file=sys.stderr)
     return 0
