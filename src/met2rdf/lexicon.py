@@ -394,6 +394,28 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             return False
         return ident in names.get(key, ()) or not other
 
+    sites = {normalize_label(x) for c in concepts if c.type == "AnatomicalSite"
+             for x in c.labels}
+    by_type: dict[str, set[Key]] = defaultdict(set)
+    for concept in concepts:
+        by_type[concept.type].update(normalize_label(x) for x in concept.labels)
+
+    def composed(key: Key, kind: str) -> bool:
+        """A test or treatment label made of a curated site and a curated label of the same
+        type ("liver CT", "MRI of the brain", "biopsy of breast") names nothing new, and as
+        one mention it would hide the site."""
+        if kind not in ("DiagnosticModality", "Treatment"):
+            return False
+        for n in range(1, len(key)):
+            head, tail = key[:n], key[n:]
+            if head in sites and tail in by_type[kind]:
+                return True
+            if head in by_type[kind] and tail[:1] == ("of",):
+                rest = tail[2:] if tail[1:2] == ("the",) else tail[1:]
+                if rest in sites:
+                    return True
+        return False
+
     out: dict[str, Derived] = {}
     new_iri: dict[str, str] = {}
     used_iris = set(curated.concepts)
@@ -402,7 +424,8 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             continue  # a curated concept's: its labels go there (3.)
         source, term = kept[ident]
         labels = [x for x in _labels_of(term, rules)
-                  if own(x, ident) and normalize_label(x) not in taken]
+                  if own(x, ident) and normalize_label(x) not in taken
+                  and not composed(normalize_label(x), source.type)]
         if not labels:
             continue
         iri = CONCEPT_BASE + _slug(labels[0])
