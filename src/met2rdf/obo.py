@@ -15,18 +15,24 @@ from .vocab import MET, RDF_TYPE, SKOS, TYPES
 
 OBO_PURL = "http://purl.obolibrary.org/obo/"
 _SYNONYM = re.compile(r'^"((?:[^"\\]|\\.)*)"\s+(EXACT|BROAD|NARROW|RELATED)\b')
-_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):([A-Za-z0-9_]+)$")
+_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):([A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 
 
 @dataclass(frozen=True, slots=True)
 class OboTerm:
-    """One [Term] stanza: id, name and exact synonyms."""
+    """One [Term] stanza: id, name, exact synonyms, is_a parents and where it starts.
+
+    ``scoped`` holds the other synonyms with their scope (``("dizziness", "RELATED")``) and
+    ``relations`` the ``relationship:`` lines as (relation, target) pairs.
+    """
 
     id: str
     name: str
     synonyms: tuple[str, ...]
     parents: tuple[str, ...]
     line: int
+    scoped: tuple[tuple[str, str], ...] = ()
+    relations: tuple[tuple[str, str], ...] = ()
 
 
 def read_obo(path: Path) -> list[OboTerm]:
@@ -49,13 +55,21 @@ def read_obo(path: Path) -> list[OboTerm]:
             return  # a placeholder term (only an id and alt_ids): nothing to match
         if not _CURIE.match(ident):
             raise VocabularyError(f"{path}:{start}: id {ident!r} is not a CURIE like HP:0002094")
-        synonyms = []
+        synonyms, scoped = [], []
         for raw in stanza.get("synonym", []):
             m = _SYNONYM.match(raw)
-            if m and m.group(2) == "EXACT":
-                synonyms.append(m.group(1).replace('\\"', '"'))
+            if m is None:
+                continue
+            text = m.group(1).replace('\\"', '"')
+            if m.group(2) == "EXACT":
+                synonyms.append(text)
+            else:
+                scoped.append((text, m.group(2)))
         parents = tuple(p.split()[0] for p in stanza.get("is_a", []) if p)
-        terms.append(OboTerm(ident, name, tuple(synonyms), parents, start))
+        relations = tuple((parts[0], parts[1]) for parts in
+                          (r.split() for r in stanza.get("relationship", [])) if len(parts) > 1)
+        terms.append(OboTerm(ident, name, tuple(synonyms), parents, start, tuple(scoped),
+                             relations))
 
     for number, line in enumerate(lines, start=1):
         if line.startswith("["):

@@ -70,7 +70,9 @@ def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
 
 def folded_words(text: str) -> list[str]:
     """The folded forms of ``tokenize(text)`` alone (faster: no positions)."""
-    return [_token(word)[0] for word in _TOKEN.findall(_POSSESSIVE.sub("  ", text))]
+    if "'" in text or "’" in text:
+        text = _POSSESSIVE.sub("  ", text)
+    return [_token(word)[0] for word in _TOKEN.findall(text)]
 
 
 _NORMALIZED: dict[str, tuple[str, ...]] = {}
@@ -97,6 +99,8 @@ def remember_normalized(saved: Mapping[str, tuple[str, ...]]) -> None:
 
 def is_acronym(label: str) -> bool:
     """Tell whether a label is written in capitals and so matches case-sensitively."""
+    if label.isascii():  # the common case, without a pass per character
+        return label.upper() == label and label.lower() != label
     letters = [c for c in label if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -115,8 +119,9 @@ class Vocabulary:
                 if not key:
                     continue
                 entries = self._index.setdefault(key, [])
-                if all(e[0].iri != concept.iri or e[1] != is_acronym(label) for e in entries):
-                    entries.append((concept, is_acronym(label)))
+                acronym = is_acronym(label)
+                if all(e[0].iri != concept.iri or e[1] != acronym for e in entries):
+                    entries.append((concept, acronym))
                 self._add_length(key)
 
         self.metastasis_of: dict[str, Concept] = {}  # site IRI -> its metastasis concept
@@ -202,54 +207,86 @@ class Vocabulary:
                 i += 1
         return mentions
 
+    def is_ambiguous(self, mention: Mention) -> bool:
+        """Tell whether a mention was found by a label its concept marks as ambiguous
+        (``met:ambiguousLabel``: GBM, ALL, PE), one that names other things in other fields
+        and should count only when the note's context supports the concept."""
+        key = normalize_label(mention.text)
+        return any(normalize_label(label) == key for label in mention.concept.ambiguous)
+
     def lookup(self, label: str) -> Concept | None:
         """Return the concept whose label is exactly ``label`` (after folding), if any."""
         tokens = tokenize(label)
         return self._lookup(tokens, 0, len(tokens), tuple(t[0] for t in tokens)) if tokens else None
 
 
+MATCHES = ("closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+
+
 def parse_vocabulary(data: bytes, source: str) -> Vocabulary:
     """Build a vocabulary from SKOS Turtle bytes."""
-    try:
-        triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
-    except SyntaxError as exc:
-        raise VocabularyError(f"{source}: {exc} (the vocabulary must be valid Turtle)") from exc
+    return Vocabulary(concepts_of([(data, source)]))
+
+
+def concepts_of(parts: Iterable[tuple[bytes, str]]) -> list[Concept]:
+    """Read the concepts that SKOS Turtle files describe together (``(bytes, source)``).
+
+    A later file may add labels and mappings to a concept an earlier one types and names.
+    """
+    triples = []
+    for data, source in parts:
+        try:
+            triples.extend(ox.parse(data, format=ox.RdfFormat.TURTLE))
+        except SyntaxError as exc:
+            raise VocabularyError(f"{source}: {exc} (the vocabulary must be valid Turtle)") from exc
     types: dict[str, str] = {}
     pref: dict[str, str] = {}
     labels: dict[str, list[str]] = {}
     ids: dict[str, list[str]] = {}
+    matches: dict[str, list[tuple[str, str]]] = {}
     site: dict[str, str] = {}
     broader: dict[str, list[str]] = {}
     umbrella: set[str] = set()
+    ambiguous: dict[str, list[str]] = {}
     primary: dict[str, str] = {}
+    labels_of = {SKOS + "altLabel": labels, SKOS + "hiddenLabel": labels,
+                 MET + "ambiguousLabel": ambiguous}
+    matches_of = {SKOS + name: name for name in MATCHES}
+    pref_label, exact, met_site = SKOS + "prefLabel", SKOS + "exactMatch", MET + "site"
+    broader_of, primary_of, umbrella_of = SKOS + "broader", MET + "primarySite", MET + "umbrellaTerm"
     for t in triples:
         s, p, o = t.subject.value, t.predicate.value, t.object
-        if p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
-            types[s] = o.value[len(MET):]
-        elif p == SKOS + "prefLabel":
-            pref[s] = o.value
-        elif p in (SKOS + "altLabel", SKOS + "hiddenLabel"):
-            labels.setdefault(s, []).append(o.value)
-        elif p == SKOS + "exactMatch":
+        if p in labels_of:
+            labels_of[p].setdefault(s, []).append(o.value)
+        elif p == exact:
             ids.setdefault(s, []).append(o.value)
-        elif p == MET + "site":
-            site[s] = o.value
-        elif p == SKOS + "broader":
+        elif p == pref_label:
+            pref.setdefault(s, o.value)
+        elif p == RDF_TYPE and o.value.startswith(MET) and o.value[len(MET):] in TYPES:
+            types[s] = o.value[len(MET):]
+        elif p in matches_of:
+            matches.setdefault(s, []).append((matches_of[p], o.value))
+        elif p == broader_of:
             broader.setdefault(s, []).append(o.value)
-        elif p == MET + "primarySite":
+        elif p == met_site:
+            site[s] = o.value
+        elif p == primary_of:
             primary[s] = o.value
-        elif p == MET + "umbrellaTerm" and o.value == "true":
+        elif p == umbrella_of and o.value == "true":
             umbrella.add(s)
     concepts = []
     for iri, kind in types.items():
         if iri not in pref:
             raise VocabularyError(f"{source}: concept <{iri}> has no skos:prefLabel")
+        names = {*labels.get(iri, ()), *ambiguous.get(iri, ())} - {pref[iri]}
         concepts.append(Concept(iri=iri, type=kind, pref_label=pref[iri],
-                                labels=(pref[iri], *sorted(set(labels.get(iri, ())))),
-                                ids=tuple(sorted(ids.get(iri, ()))), site=site.get(iri),
-                                broader=tuple(sorted(broader.get(iri, ()))),
-                                primary_site=primary.get(iri), umbrella=iri in umbrella))
-    return Vocabulary(concepts)
+                                labels=(pref[iri], *sorted(names)),
+                                ids=tuple(sorted(set(ids.get(iri, ())))), site=site.get(iri),
+                                broader=tuple(sorted(set(broader.get(iri, ())))),
+                                primary_site=primary.get(iri), umbrella=iri in umbrella,
+                                matches=tuple(sorted(set(matches.get(iri, ())))),
+                                ambiguous=tuple(sorted(set(ambiguous.get(iri, ()))))))
+    return concepts
 
 
 def package_data(name: str) -> bytes:
@@ -257,10 +294,15 @@ def package_data(name: str) -> bytes:
     return resources.files("met2rdf").joinpath("data").joinpath(name).read_bytes()
 
 
+SHIPPED = ("vocab.ttl", "terms.ttl")  # the curated layer, then the terms derived from ontologies
+
+
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
-    """Return the curated vocabulary shipped with met2rdf."""
-    return parse_vocabulary(package_data("vocab.ttl"), "met2rdf/data/vocab.ttl")
+    """Return the vocabulary shipped with met2rdf: the curated concepts of vocab.ttl and
+    those derived from standard ontologies in terms.ttl (``python -m met2rdf.lexicon``)."""
+    return Vocabulary(concepts_of((package_data(name), f"met2rdf/data/{name}")
+                                  for name in SHIPPED))
 
 
 def load_vocabulary(paths: Iterable[Path] = ()) -> Vocabulary:
@@ -294,7 +336,8 @@ def merge_vocabularies(base: Vocabulary, extra: Iterable[Vocabulary]) -> Vocabul
             if old is not None:
                 concepts[iri] = replace(
                     old, labels=old.labels + tuple(x for x in labels if x not in old.labels),
-                    ids=tuple(sorted(set(old.ids) | set(new.ids))))
+                    ids=tuple(sorted(set(old.ids) | set(new.ids))),
+                    matches=tuple(sorted(set(old.matches) | set(new.matches))))
             elif labels:
                 pref = new.pref_label if new.pref_label in labels else labels[0]
                 concepts[iri] = replace(new, pref_label=pref,
