@@ -364,3 +364,17 @@ def test_derived_terms_extend_the_curated_concepts():
         ("broadMatch", OBO + "HP_0002896"),)  # Neoplasm of the liver
     derived = vocab.lookup("Malignant pleural effusion")
     assert derived is not None and derived.ids == (OBO + "HP_6001078",)
+
+
+def test_british_spellings_fold_to_american():
+    """British spellings of medical words match the American labels of the ontologies, and
+    short words that only look alike keep their meaning."""
+    from met2rdf.vocab import fold_word
+    pairs = {"haematuria": "hematuria", "Oedema": "edema", "oesophagus": "esophagus",
+             "diarrhoea": "diarrhea", "dyspnoea": "dyspnea", "tumours": "tumor",
+             "leukaemia": "leukemia", "coeliac": "celiac", "paediatric": "pediatric"}
+    assert {w: fold_word(w) for w in pairs} == pairs
+    assert [fold_word(w) for w in ("four", "hour", "shoe", "toe", "aerobic")] == [
+        "four", "hour", "shoe", "toe", "aerobic"]
+    vocab = default_vocabulary()
+    assert vocab.lookup("bacteraemia") is vocab.lookup("bacteremia") is not None

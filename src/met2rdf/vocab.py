@@ -34,8 +34,12 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 def fold_word(word: str) -> str:
-    """Fold one word for matching: lower case, no accents, plural to singular."""
-    w = word.lower()
+    """Fold one word for matching: lower case, no accents, plural to singular, British
+    spellings of medical words to American (haematuria, oedema, diarrhoea, tumour)."""
+    return _american(_singular(word.lower()))
+
+
+def _singular(w: str) -> str:
     if w in _IRREGULAR:
         return _IRREGULAR[w]
     if len(w) < 3 or not w.endswith("s") or w.endswith(("ss", "us", "is")):
@@ -45,6 +49,18 @@ def fold_word(word: str) -> str:
     if w.endswith(("xes", "shes", "sses")):
         return w[:-2]
     return w[:-1]
+
+
+_BRITISH = re.compile(r"(?<=[a-z])ae(?=[a-z])|^oe(?=[a-z]{3})|(?<=[cm])oe(?=[a-z])"
+                      r"|(?<=[a-z]{2})oea(?=$|[lc])|(?<=[a-z]{3})our$")
+
+
+def _american(w: str) -> str:
+    """"haematuria" -> "hematuria", "oedema" -> "edema", "diarrhoea" -> "diarrhea",
+    "tumour" -> "tumor" (in words long enough not to be other words: four, shoe)."""
+    if len(w) < 6 or not _BRITISH.search(w):
+        return w
+    return _BRITISH.sub(lambda m: {"ae": "e", "oe": "e", "oea": "ea", "our": "or"}[m.group()], w)
 
 
 def _strip_accents(text: str) -> str:

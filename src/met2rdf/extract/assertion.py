@@ -121,6 +121,23 @@ def part_of_a_finding(view: BlockView, sent: Sentence, obj: Mention, cues: Cues)
                and not text[obj.end:m.start].strip() for m in view.mentions)
 
 
+def cross_reference(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Cervical cancer ([[cancer screening programs]])": a link alone in parentheses points
+    the reader to another note; it asserts nothing."""
+    text = view.block.text
+    for s, e, _ in view.block.links:
+        if s <= obj.start < e:
+            opened = text.rfind("(", 0, s)
+            if opened == -1 or text[opened + 1:s].strip() or \
+                    not text[e:].lstrip().startswith(")"):
+                return False
+            before = [m for m in view.mentions if m.end <= opened]
+            # "LMN signs ([[cauda equina syndrome]])": a finding named again, not a pointer
+            return not (before and before[-1].concept.type == obj.concept.type
+                        and not text[before[-1].end:opened].strip())
+    return False
+
+
 def is_negated(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
     """"Does not spread to the brain", "without fever"."""
     return negated(view, sent, obj)
@@ -130,4 +147,4 @@ SILENT_BLOCKS: tuple[Callable[[BlockView], bool], ...] = (is_task,)
 SILENT_SENTENCES: tuple[Callable[[BlockView, Sentence], bool], ...] = (is_question,)
 UNASSERTED: tuple[Callable[[BlockView, Sentence, Mention, Cues], bool], ...] = (
     introduces_examples, names_a_cause, set_aside, region_of_a_test, part_of_a_finding,
-    is_negated)
+    cross_reference, is_negated)

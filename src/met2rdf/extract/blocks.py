@@ -22,6 +22,10 @@ _LIST_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/)\s*", re.I
 _LIST_ITEM = re.compile(r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?(?=\s*(?:,|\bor\b|\band\b|/|[.;:)]|$))")
 # before a mention: a #tag, or "non-" ("non-seminomas" are not seminomas)
 _NOT_THIS = re.compile(r"(?:#|\bnon[-–‑ ]?)$", re.IGNORECASE)
+# between an organ and its spread verb: nothing but hedges ("skin lesions may spread" is
+# about lesions, "Rectum -> may metastasise" about the rectum's cancer)
+_RIGHT_BEFORE_VERB = re.compile(r"(?:[\s:–-]|\b(?:may|can|could|will|often|commonly|usually|"
+                                r"typically|frequently|rarely|also|tends? to|cancers?)\b)*")
 _HEAD_WORDS = 8  # at most this many words in a line that heads the blocks below it
 _HEAD_SHARER = re.compile(r"\b([A-Za-z][\w-]*)\s*(?:,|/|\bor\b|\band\b|\bvs\.?|\bversus\b|,\s*or\b|,\s*and\b)\s*$", re.IGNORECASE)
 _LAST_WORD = re.compile(r"\b[A-Za-z][\w-]* $")
@@ -131,7 +135,8 @@ class BlockView:
                     self.block.text[sent.label_end:first.start].strip(" -*_•>"):
                 continue
             cue = next((c for c in self.spread_cues if first.end <= c[0] < sent.end), None)
-            if cue is not None and cue[0] <= out[inside[1]].start:
+            if cue is not None and cue[0] <= out[inside[1]].start and \
+                    _RIGHT_BEFORE_VERB.fullmatch(self.lower, first.end, cue[0]):
                 out[inside[0]] = Mention(cancer, first.start, first.end, first.text)
         return out
 

@@ -11,10 +11,12 @@ from ..vocab import Vocabulary
 from .assertion import SILENT_BLOCKS, SILENT_SENTENCES, UNASSERTED, first_cue, hedge_of, negated
 from .blocks import BlockView, Sentence, coordinated_cancers, is_subject
 from .cues import RELATION_OF, SILENT_FRAMES, Cues, frame_of
-from .subjects import ANAPHOR, coordinated_subjects, opens_with_unknown_link
+from .subjects import ANAPHOR, coordinated_subjects, unknown_link_opening
 from .tables import Tables
 from .topic import (
+    ACRONYM,
     ONCOLOGY_CANCERS,
+    abbreviates,
     broader_of,
     defined_abbreviations,
     find_topic,
@@ -202,16 +204,17 @@ class NoteExtractor:
                  if is_subject(m.concept) and not m.concept.umbrella}
         return len(named) >= ONCOLOGY_CANCERS
 
-    def _explicit_subjects(self, view: BlockView, sent: Sentence,
-                           previous: Concept | None, row: Concept | None) -> set[str]:
+    def _explicit_subjects(self, view: BlockView, sent: Sentence, previous: Concept | None,
+                           row: Concept | None, inherited: bool = True) -> set[str]:
         """The cancers a sentence is explicitly about: named in it or just before it in the
-        block, in its table row, or in the headings and items it is under."""
+        block, in its table row, or (``inherited``) in the headings and items it is under."""
         named = {m.concept.iri for m in view.in_sentence(sent)
                  if is_subject(m.concept) and not m.concept.umbrella
                  and not any(s < m.start < e for s, e in view.parentheses)}
         named.update(c.iri for c in (previous, row) if c is not None and not c.umbrella)
-        named.update(a.subject.iri for a in self._ancestors(view.block)
-                     if a.subject is not None and not a.subject.umbrella)
+        if inherited:
+            named.update(a.subject.iri for a in self._ancestors(view.block)
+                         if a.subject is not None and not a.subject.umbrella)
         return named
 
     def _eponymous_cause(self, symptom: Concept) -> Concept | None:
@@ -411,11 +414,12 @@ class NoteExtractor:
         out = [self._fact(view, sent, m, cancer, "spreadsTo", site)
                for m, cancer, site in sources]
         out.extend(self._listed_causes(view, sent, inside, scope))
-        foreign = opens_with_unknown_link(view, sent)
+        foreign = self._foreign(view, sent)
         # in a note not about cancer, or a sentence on something else, only what the
         # sentence itself says of a named cancer
         explicit = None if self.oncology and not foreign else \
-            self._explicit_subjects(view, sent, None if foreign else previous, scope.row)
+            self._explicit_subjects(view, sent, None if foreign else previous, scope.row,
+                                    inherited=not foreign)
         spread_subject = self._spread_site(view, sent)
         site_label = self._site_label(view, sent, inside, scope)
         taken = {m.start for m, _, _ in sources}
@@ -470,6 +474,17 @@ class NoteExtractor:
                 and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
             return None, antecedent  # the next sentence but one needs "it", "the tumour"...
         return previous, antecedent
+
+    def _foreign(self, view: BlockView, sent: Sentence) -> bool:
+        """Tell whether a sentence opens with a link to a note on something else: unknown
+        to the vocabulary, and no abbreviation of the section's subject ("[[CCA]]" under
+        cholangiocarcinoma is that cancer, "[[CBDS]]" is not)."""
+        link = unknown_link_opening(view, sent)
+        if link is None:
+            return False
+        subjects = [a.subject for a in self._ancestors(view.block) if a.subject is not None]
+        return not any(ACRONYM.fullmatch(link) and abbreviates(link, label)
+                       for c in subjects for label in c.labels)
 
     def _site_label(self, view: BlockView, sent: Sentence, inside: list[Mention],
                     scope: _Scope) -> Concept | None:

@@ -13,18 +13,21 @@ ANAPHOR = re.compile(r"\b(?:it|its|they|their|these|this|such)\b|"
                       r"\bthe (?:tumou?r|cancer|carcinoma|disease|lesion|malignancy|mass)e?s?\b")
 
 
-def opens_with_unknown_link(view: BlockView, sent: Sentence) -> bool:
-    """Tell whether a sentence opens with a link to a note on something the vocabulary
-    does not know ("[[toxoplasmosis]]: splenomegaly"): it speaks of that, not the cancer."""
+def unknown_link_opening(view: BlockView, sent: Sentence) -> str | None:
+    """The text of a link to a note on something the vocabulary does not know that opens a
+    sentence ("[[toxoplasmosis]]: splenomegaly"): the sentence speaks of that, not the
+    cancer.  None when the sentence opens otherwise."""
     text = view.block.text
-    lead = len(text) - len(text.lstrip(" -*_>•\t")) if sent.start == 0 else 0
-    start = sent.start + lead
+    start = sent.start
     while start < sent.end and text[start] in " -*_>•\t":
         start += 1
     for s, e, _ in view.block.links:
-        if s == start:
-            return not any(m.start < e and s < m.end for m in view.mentions)
-    return False
+        if s == start and not any(m.start < e and s < m.end for m in view.mentions):
+            following = next((m for m in view.mentions if m.start >= e), None)
+            if following is not None and not text[e:following.start].strip():
+                return None  # "[[S. bovis]] bacteremia": the link names a kind of finding
+            return text[s:e]
+    return None
 
 
 def coordinated_subjects(view: BlockView, sent: Sentence, subject: Concept) -> list[Concept]:
