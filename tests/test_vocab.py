@@ -330,6 +330,25 @@ def test_cached_vocabulary_is_the_loaded_one_until_a_file_changes(tmp_path: Path
         cached_vocabulary([extra], cache)
 
 
+def test_cached_vocabulary_is_read_again_when_a_shipped_layer_changes(tmp_path: Path,
+                                                                    monkeypatch):
+    """A regenerated terms.ttl (the derived layer) is a new vocabulary for the build cache,
+    even when the code and vocab.ttl are the same."""
+    import met2rdf.build as build
+
+    loads = []
+    real_load, real_data = build.load_vocabulary, build.package_data
+    monkeypatch.setattr(build, "load_vocabulary", lambda paths: loads.append(1) or real_load(paths))
+    cache = tmp_path / "cache"
+    build.cached_vocabulary([], cache)
+    build.cached_vocabulary([], cache)
+    assert len(loads) == 1
+    monkeypatch.setattr(build, "package_data", lambda name: real_data(name) + (
+        b"\n# regenerated\n" if name == "terms.ttl" else b""))
+    build.cached_vocabulary([], cache)
+    assert len(loads) == 2
+
+
 @pytest.mark.parametrize(("text", "found"), [
     ("syncope is often secondary to dehydration", ["syncope", "dehydration"]),
     ("she has secondaries everywhere", []),
