@@ -95,8 +95,9 @@ class NoteExtractor:
                                 if c.type == "Metastasis" and c.umbrella), None)
         self.cancer = next((c for c in vocab.concepts.values()
                             if c.type == "CancerType" and c.umbrella and not c.broader), None)
-        unsupported = set() if says_oncology(note, cues) else \
-            unsupported_acronyms((m for v in self.views for m in v.mentions), vocab)
+        names = [m for name in (note.title, *note.aliases) for m in vocab.find(name)]
+        unsupported = unsupported_acronyms([*names, *(m for v in self.views for m in v.mentions)],
+                                           vocab, says_oncology(note, cues))
         if unsupported:
             for view in self.views:
                 view.drop(unsupported)

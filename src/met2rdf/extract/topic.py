@@ -51,10 +51,11 @@ def find_topic(note: Note, vocab: Vocabulary) -> Concept | None:
     concept, acronym = named_topic(note, vocab)
     if concept is None or not acronym or not is_subject(concept):
         return concept
-    if says_oncology(note, load_cues()):
-        return concept
-    mentions = [m for block in note.blocks for m in vocab.find(block.text)]
-    return None if concept.iri in unsupported_acronyms(mentions, vocab) else concept
+    names = [m for name in (note.title, *note.aliases, *title_heading(note))
+             for m in vocab.find(name)]
+    mentions = [*names, *(m for block in note.blocks for m in vocab.find(block.text))]
+    unsupported = unsupported_acronyms(mentions, vocab, says_oncology(note, load_cues()))
+    return None if concept.iri in unsupported else concept
 
 
 def says_oncology(note: Note, cues: Cues) -> bool:
@@ -79,27 +80,32 @@ def family_of(vocab: Vocabulary, concept: Concept) -> set[str]:
     return {concept.iri, *broader_of(vocab, concept)}
 
 
-def unsupported_acronyms(mentions: Iterable[Mention], vocab: Vocabulary) -> set[str]:
+def unsupported_acronyms(mentions: Iterable[Mention], vocab: Vocabulary,
+                         oncology_words: bool) -> set[str]:
     """Cancers named only by an acronym, where nothing in the note supports that reading.
 
     Short acronyms name different things in different fields (GBM is a glioblastoma or the
-    glomerular basement membrane): one counts where the note also names the cancer, or a
-    broader or narrower type of it, in words, or names other cancers in words (or, see
-    ``says_oncology``, uses the words of oncology).
+    glomerular basement membrane).  One counts where the note also names the cancer, or a
+    broader or narrower type of it, in words; an acronym the vocabulary does not mark as
+    ambiguous (``met:ambiguousLabel``) also where the note names other cancers in words or
+    uses the words of oncology (``oncology_words``, see ``says_oncology``).
     """
     acronyms: dict[str, Concept] = {}
+    ambiguous: set[str] = set()
     spelled: dict[str, Concept] = {}
     for m in mentions:
         if not is_subject(m.concept) or m.concept.umbrella:
             continue
         if ACRONYM.fullmatch(m.text):
             acronyms[m.concept.iri] = m.concept
+            if vocab.is_ambiguous(m):
+                ambiguous.add(m.concept.iri)
         else:
             spelled[m.concept.iri] = m.concept
-    if len(spelled) >= ONCOLOGY_CANCERS - 1:
-        return set()
+    lenient = oncology_words or len(spelled) >= ONCOLOGY_CANCERS - 1
     families = [family_of(vocab, c) for c in spelled.values()]
-    return {iri for iri, c in acronyms.items() if iri not in spelled
+    return {iri for iri, c in acronyms.items()
+            if (iri in ambiguous or not lenient) and iri not in spelled
             and not family_of(vocab, c) & spelled.keys() and not any(iri in f for f in families)}
 
 
