@@ -19,13 +19,20 @@ from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
-from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, run_query,
-                    split_endpoint, to_results, to_table)
+from .query import (
+    RESULT_FORMATS,
+    Results,
+    escape_controls,
+    query_endpoint,
+    run_query,
+    split_endpoint,
+    to_results,
+    to_table,
+)
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import (DEFAULT_STORE, StreamLoader, holds_notes, load_files, open_store,
-                    read_rdf)
+from .store import DEFAULT_STORE, StreamLoader, holds_notes, load_files, open_store, read_rdf
 from .validate import validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle

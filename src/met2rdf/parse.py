@@ -23,7 +23,8 @@ MAX_YAML_ALIASES = 10  # YAML aliases (*name) allowed in frontmatter: caps alias
 _FENCE = re.compile(r"^(-{3,})[ \t]*$")
 _CLOSE = re.compile(r"^(-{3,}|\.\.\.)[ \t]*$")
 _LOGSEQ_PROP = re.compile(r"^([A-Za-z][\w-]*)::[ \t]*(.*)$")
-_COMMENT = re.compile(r"%%.*?%%|<!--.*?-->", re.DOTALL)  # Obsidian and HTML comments
+# Obsidian and HTML comments (not one that a code span opens: "`<!--`")
+_COMMENT = re.compile(r"%%.*?%%|<!--(?:(?!`).)*?-->", re.DOTALL)
 _BULLET = re.compile(r"^([ \t]*)[•●▪◦]([ \t])", re.MULTILINE)
 _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*")
 _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
@@ -411,7 +412,7 @@ def _pseudo_level(headings: list[tuple[int, int, bool]]) -> int:
 
 def _is_lead_in(text: str, tokens: list[Token], i: int) -> bool:
     """A short paragraph, or one ending in ":", right before a list introduces its items."""
-    following = next((t.type for t in tokens[i + 1:] if t.type != "paragraph_close"), "")
+    following = next((t.type for t in tokens[i + 1:i + 3] if t.type != "paragraph_close"), "")
     if following not in ("bullet_list_open", "ordered_list_open"):
         return False
     text = text.strip()
@@ -420,7 +421,6 @@ def _is_lead_in(text: str, tokens: list[Token], i: int) -> bool:
 
 
 def _callout_title(children: list[Token], flat: _InlineText,
-                   headings: list[tuple[int, int, bool]],
                    add_heading: Callable[[_InlineText, int, bool], int]) -> list[Token]:
     """Read a callout's title (``> [!info] Metastatic spread``) as a heading for its body;
     return the inline tokens of the body."""
@@ -523,7 +523,7 @@ def parse_note(source: SourceNote) -> Note:
             children = list(tok.children or [])
             if not stack and children and children[0].type == "text" and \
                     _CALLOUT.match(children[0].content):
-                children = _callout_title(children, flat, headings, add_heading)
+                children = _callout_title(children, flat, add_heading)
                 flat = _InlineText(source.path, flat.line)
             else:
                 children = _strip_first(children)

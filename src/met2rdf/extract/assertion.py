@@ -14,6 +14,7 @@ _CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.I
 TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
 _NOUN_NEGATION = re.compile(r"without|w/o|absence of|free of")
 LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
+_ASIDE_ENDS = re.compile(r"[;:.]|\b(?:but|however|whereas)\b", re.IGNORECASE)
 _PARENS = re.compile(r"\([^()]*\)")
 _REGION_BEFORE = re.compile(r"\s*(?:(?:of|to)(?: the)?\s*)?", re.IGNORECASE)  # "CT of the chest"
 _REGION_AFTER = re.compile(r"[\s-]*")  # "chest X-ray", "brain MRI"
@@ -91,8 +92,11 @@ def names_a_cause(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> 
 
 
 def set_aside(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
-    """"... its side effects include nausea": what follows is not the cancer's."""
-    return any(sent.start <= start < obj.start for start, _ in view.cues["aside"])
+    """"... its side effects include nausea": what follows, to the end of the clause, is
+    not the cancer's ("similar to ovarian cancer: surgery" is)."""
+    return any(sent.start <= start and end <= obj.start
+               and not _ASIDE_ENDS.search(view.block.text, end, obj.start)
+               for start, end in view.cues["aside"])
 
 
 def region_of_a_test(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
@@ -138,6 +142,20 @@ def cross_reference(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -
     return False
 
 
+def listed_with_subjects(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
+    """"Seen in lung cancer, mesothelioma, bronchiectasis": a finding listed among cancers
+    is one more condition of the list, not a finding of theirs."""
+    text = view.block.text
+    for m in view.mentions:
+        if m.concept.type not in ("CancerType", "Metastasis") or m.concept.umbrella:
+            continue
+        left, right = (m, obj) if m.end <= obj.start else (obj, m)
+        if right.start >= left.end and LIST_GAP.fullmatch(text, left.end, right.start) and \
+                text[left.end:right.start].strip():
+            return True
+    return False
+
+
 def is_negated(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
     """"Does not spread to the brain", "without fever"."""
     return negated(view, sent, obj)
@@ -147,4 +165,4 @@ SILENT_BLOCKS: tuple[Callable[[BlockView], bool], ...] = (is_task,)
 SILENT_SENTENCES: tuple[Callable[[BlockView, Sentence], bool], ...] = (is_question,)
 UNASSERTED: tuple[Callable[[BlockView, Sentence, Mention, Cues], bool], ...] = (
     introduces_examples, names_a_cause, set_aside, region_of_a_test, part_of_a_finding,
-    cross_reference, is_negated)
+    cross_reference, listed_with_subjects, is_negated)

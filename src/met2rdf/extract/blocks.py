@@ -5,7 +5,7 @@ organs as cancers, shared modifiers and heads, an organ before a spread verb).""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -107,9 +107,10 @@ class BlockView:
         self.subject = self._own_subject()
         self.frame = self._own_frame(cues)
 
-    def drop(self, iris: set[str]) -> None:
-        """Forget the mentions of some concepts (acronyms the note does not support)."""
-        kept = [m for m in self.mentions if m.concept.iri not in iris]
+    def keep(self, wanted: Callable[[Mention], bool]) -> None:
+        """Forget the mentions that are not ``wanted`` (acronyms the note does not support,
+        an abbreviation before the note defines it)."""
+        kept = [m for m in self.mentions if wanted(m)]
         if len(kept) != len(self.mentions):
             self.mentions = kept
             self.subject = self._own_subject()

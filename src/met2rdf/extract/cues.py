@@ -72,6 +72,7 @@ def load_cues() -> Cues:
     )
 
 
+_JOINED = re.compile(r"\band\b|&|,|/")  # "Etiology and ...", not "Side effects of treatment"
 SILENT_FRAMES = frozenset({"none", "causes"})  # frames in which no object is a fact
 
 
@@ -79,6 +80,6 @@ def frame_of(label: str, cues: Cues) -> str | None:
     """Return the frame a section label sets, or None."""
     label = label.lower()
     found = [frame for frame, pattern in cues.frames if pattern.search(label)]
-    if len(found) > 1 and found[0] in SILENT_FRAMES:
+    if len(found) > 1 and found[0] in SILENT_FRAMES and _JOINED.search(label):
         return found[1]  # "Etiology and clinical manifestations": the part to read
     return found[0] if found else None

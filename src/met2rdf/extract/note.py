@@ -87,8 +87,13 @@ class NoteExtractor:
         self.views = [BlockView(b, vocab, cues, link_topics) for b in note.blocks]
         defined = defined_abbreviations(self.views, vocab)
         if defined:  # "epidural spinal cord compression (ESCC)": ESCC names it from here on
-            vocab = vocab.with_labels(defined)
-            self.views = [BlockView(b, vocab, cues, link_topics) for b in note.blocks]
+            vocab = vocab.with_labels({iri: [short] for short, (iri, _) in defined.items()})
+            first = min(at for _, at in defined.values())
+            self.views[first:] = [BlockView(b, vocab, cues, link_topics)
+                                  for b in note.blocks[first:]]
+            for view in self.views[first:]:
+                view.keep(lambda m, at=view.block.index: m.text not in defined
+                          or defined[m.text][1] <= at)
         self.vocab = vocab
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
@@ -100,7 +105,7 @@ class NoteExtractor:
                                            vocab, says_oncology(note, cues))
         if unsupported:
             for view in self.views:
-                view.drop(unsupported)
+                view.keep(lambda m: m.concept.iri not in unsupported)
         named = find_topic(note, vocab)
         self.topic = named if named is not None and is_subject(named) else None
         self.complication = named if named is not None and named.type == "Symptom" else None
@@ -512,16 +517,14 @@ class NoteExtractor:
                 and m.start >= sent.label_end and not negated(view, sent, m)]
 
     def _node_of(self, view: BlockView, finding: Mention) -> Concept | None:
-        """The lymph nodes an enlarged-node finding names ("cervical lymphadenopathy",
-        "axillary adenopathy"), or lymph nodes in general; None for other findings."""
+        """The regional lymph nodes an enlarged-node finding names ("cervical
+        lymphadenopathy", "axillary adenopathy"); None for other findings and bare ones."""
         label = finding.concept.pref_label.lower()
         if not label.endswith(_NODE_FINDINGS):
             return None
         words = label.split()[:-1] or view.block.text[:finding.start].split()[-1:]
         region = self.vocab.lookup(f"{' '.join(words)} lymph node") if words else None
-        node = region if region is not None and region.type == "AnatomicalSite" else \
-            self.vocab.lookup("lymph node")
-        return node if node is not None and node.type == "AnatomicalSite" else None
+        return region if region is not None and region.type == "AnatomicalSite" else None
 
     def _fact(self, view: BlockView, sent: Sentence, at: Mention, subject: Concept,
               relation: str, target: str) -> Fact:
@@ -571,8 +574,8 @@ class NoteExtractor:
                       context: list[Concept]) -> list[Fact]:
         """"Sources of brain metastases are lung and breast cancer": cancers spread there."""
         cue = first_cue(view, "sources", sent)
-        if cue is None:
-            return []
+        if cue is None or any(sent.start <= s < cue[0] for s, _ in view.cues["aside"]):
+            return []  # none, or "distinguish liver metastases from lymphoma"
         before = [m.concept for m in view.in_sentence(sent) if m.start < cue[0]]
         about = [c for c in (*before[::-1], previous, *context)
                  if c is not None and c.type == "Metastasis" and c.site is not None]

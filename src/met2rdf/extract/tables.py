@@ -19,7 +19,7 @@ class Tables:
     def __init__(self, views: list[BlockView], vocab: Vocabulary, cues: Cues,
                  oncology: bool) -> None:
         self.views, self.vocab, self.cues, self.oncology = views, vocab, cues, oncology
-        self._row_subjects: dict[int | None, Concept | None] = {}
+        self._row_subjects: dict[int, Concept | None] = {}  # by row, a table at a time
         self._subject_columns: dict[int | None, bool] = {}
         self._rows: dict[int | None, list[BlockView]] = {}
         for view in views:
@@ -55,13 +55,18 @@ class Tables:
         a row whose first cell is empty goes on with the row above."""
         if not view.block.cells:
             return None
-        s, e = view.block.cells[0]
-        table = view.block.parent
-        if not view.block.text[s:e].strip():
-            return self._row_subjects.get(table)
-        subject = self.first_cell_subject(view, s, e)
-        self._row_subjects[table] = subject
-        return subject
+        if view.block.index not in self._row_subjects:
+            self._read_rows(view.block.parent)
+        return self._row_subjects.get(view.block.index)
+
+    def _read_rows(self, table: int | None) -> None:
+        """Work out the subject of every row of a table, in order."""
+        last: Concept | None = None
+        for row in self._rows.get(table, ()):
+            s, e = row.block.cells[0]
+            if row.block.text[s:e].strip():
+                last = self.first_cell_subject(row, s, e)
+            self._row_subjects[row.block.index] = last
 
     def names_other_subject(self, view: BlockView) -> bool:
         """Tell whether a row's first cell names something unknown in a column of cancers

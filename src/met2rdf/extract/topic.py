@@ -109,25 +109,26 @@ def unsupported_acronyms(mentions: Iterable[Mention], vocab: Vocabulary,
             and not family_of(vocab, c) & spelled.keys() and not any(iri in f for f in families)}
 
 
-def defined_abbreviations(views: list[BlockView], vocab: Vocabulary) -> dict[str, list[str]]:
-    """Abbreviations a note defines right after a term: "tumour lysis syndrome (TLS)".
+def defined_abbreviations(views: list[BlockView], vocab: Vocabulary
+                          ) -> dict[str, tuple[str, int]]:
+    """Abbreviations a note defines right after a term ("tumour lysis syndrome (TLS)"):
+    each with the IRI of its term and the index of the block that defines it.
 
     The letters of the abbreviation must appear in order in the words before the
     parenthesis, its first letter starting a word (Schwartz and Hearst's rule); one that
-    already names a concept keeps that meaning.
+    already names a concept keeps that meaning, and the first definition wins.
     """
-    found: dict[str, list[str]] = {}
+    found: dict[str, tuple[str, int]] = {}
     for view in views:
         text = view.block.text
         for m in view.mentions:
             short = _DEFINED.match(text, m.end)
-            if short is None or vocab.lookup(short.group(1)) is not None:
+            if short is None or short.group(1) in found or \
+                    vocab.lookup(short.group(1)) is not None:
                 continue
             start = max(0, m.start - _LONG_FORM_REACH)
             if abbreviates(short.group(1), text[start:m.end]):
-                names = found.setdefault(m.concept.iri, [])
-                if short.group(1) not in names:
-                    names.append(short.group(1))
+                found[short.group(1)] = (m.concept.iri, view.block.index)
     return found
 
 
