@@ -121,8 +121,12 @@ def is_acronym(label: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
+_LOOKUPS_KEPT = 200_000  # exact-label lookups a vocabulary remembers for its lifetime
+
+
 class Vocabulary:
-    """Concepts by IRI and a longest-match dictionary of their labels."""
+    """Concepts by IRI and a longest-match dictionary of their labels (and the exact-label
+    lookups made on it, remembered while it lives: it never changes once built)."""
 
     def __init__(self, concepts: Iterable[Concept]) -> None:
         self.concepts: dict[str, Concept] = {c.iri: c for c in concepts}
@@ -232,8 +236,19 @@ class Vocabulary:
 
     def lookup(self, label: str) -> Concept | None:
         """Return the concept whose label is exactly ``label`` (after folding), if any."""
+        memo = self.__dict__.setdefault("_looked_up", {})
+        if label in memo:
+            return memo[label]
         tokens = tokenize(label)
-        return self._lookup(tokens, 0, len(tokens), tuple(t[0] for t in tokens)) if tokens else None
+        found = self._lookup(tokens, 0, len(tokens), tuple(t[0] for t in tokens)) \
+            if tokens else None
+        if len(memo) < _LOOKUPS_KEPT:
+            memo[label] = found
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle the concepts and indexes, not the lookups this process remembered."""
+        return {k: v for k, v in self.__dict__.items() if k != "_looked_up"}
 
 
 MATCHES = ("closeMatch", "broadMatch", "narrowMatch", "relatedMatch")

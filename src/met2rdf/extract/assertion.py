@@ -14,6 +14,7 @@ _CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.I
 TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
 _NOUN_NEGATION = re.compile(r"without|w/o|absence of|free of")
 LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
+_ACTIONS = ("DiagnosticModality", "Treatment")
 _ASIDE_ENDS = re.compile(r"[;:.]|\b(?:but|however|whereas)\b", re.IGNORECASE)
 _PARENS = re.compile(r"\([^()]*\)")
 _REGION_BEFORE = re.compile(r"\s*(?:(?:of|to)(?: the)?\s*)?", re.IGNORECASE)  # "CT of the chest"
@@ -105,14 +106,11 @@ def region_of_a_test(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) 
     if obj.concept.type != "AnatomicalSite":
         return False
     text = view.block.text
-    for m in view.mentions:
-        if m.concept.type not in ("DiagnosticModality", "Treatment"):
-            continue
-        if m.end <= obj.start and _REGION_BEFORE.fullmatch(text, m.end, obj.start):
-            return True
-        if obj.end <= m.start and _REGION_AFTER.fullmatch(text, obj.end, m.start):
-            return True
-    return False
+    before, after = view.neighbours(obj)
+    return (before is not None and before.concept.type in _ACTIONS and before.end <= obj.start
+            and bool(_REGION_BEFORE.fullmatch(text, before.end, obj.start))) or (
+        after is not None and after.concept.type in _ACTIONS and obj.end <= after.start
+        and bool(_REGION_AFTER.fullmatch(text, obj.end, after.start)))
 
 
 def part_of_a_finding(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
@@ -120,9 +118,9 @@ def part_of_a_finding(view: BlockView, sent: Sentence, obj: Mention, cues: Cues)
     is, not a site of spread."""
     if obj.concept.type != "AnatomicalSite":
         return False
-    text = view.block.text
-    return any(m.concept.type == "Symptom" and m.start >= obj.end
-               and not text[obj.end:m.start].strip() for m in view.mentions)
+    after = view.neighbours(obj)[1]
+    return after is not None and after.concept.type == "Symptom" and after.start >= obj.end \
+        and not view.block.text[obj.end:after.start].strip()
 
 
 def cross_reference(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bool:
@@ -146,8 +144,8 @@ def listed_with_subjects(view: BlockView, sent: Sentence, obj: Mention, cues: Cu
     """"Seen in lung cancer, mesothelioma, bronchiectasis": a finding listed among cancers
     is one more condition of the list, not a finding of theirs."""
     text = view.block.text
-    for m in view.mentions:
-        if m.concept.type not in ("CancerType", "Metastasis") or m.concept.umbrella:
+    for m in view.neighbours(obj):
+        if m is None or m.concept.type not in ("CancerType", "Metastasis") or m.concept.umbrella:
             continue
         left, right = (m, obj) if m.end <= obj.start else (obj, m)
         if right.start >= left.end and LIST_GAP.fullmatch(text, left.end, right.start) and \

@@ -22,6 +22,16 @@ _LIST_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/)\s*", re.I
 _LIST_ITEM = re.compile(r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?(?=\s*(?:,|\bor\b|\band\b|/|[.;:)]|$))")
 # before a mention: a #tag, or "non-" ("non-seminomas" are not seminomas)
 _NOT_THIS = re.compile(r"(?:#|\bnon[-–‑ ]?)$", re.IGNORECASE)
+
+
+def _not_this(text: str, start: int) -> bool:
+    """Tell whether a mention at ``start`` is a #tag or follows "non-"."""
+    if not start:
+        return False
+    before = text[start - 1]
+    if before == "#":
+        return True
+    return before in "-–‑ nN" and bool(_NOT_THIS.search(text, max(0, start - 5), start))
 # between an organ and its spread verb: nothing but hedges ("skin lesions may spread" is
 # about lesions, "Rectum -> may metastasise" about the rectum's cancer)
 _RIGHT_BEFORE_VERB = re.compile(r"(?:[\s:–-]|\b(?:may|can|could|will|often|commonly|usually|"
@@ -99,7 +109,7 @@ class BlockView:
         self.vocab = vocab
         self._cues = cues
         found = [m for m in self._linked(vocab.find(block.text), link_topics)
-                 if not _NOT_THIS.search(block.text, max(0, m.start - 5), m.start)]
+                 if not _not_this(block.text, m.start)]
         self.mentions = coordinated_cancers(self._shared_modifier(found), block.text, vocab)
         self.sentences = [self._sentence(s, e, cues) for s, e in split_sentences(block.text)]
         if self.mentions:
@@ -113,6 +123,7 @@ class BlockView:
         kept = [m for m in self.mentions if wanted(m)]
         if len(kept) != len(self.mentions):
             self.mentions = kept
+            self.__dict__.pop("_places", None)
             self.subject = self._own_subject()
 
     def heads_children(self) -> None:
@@ -140,6 +151,18 @@ class BlockView:
                     _RIGHT_BEFORE_VERB.fullmatch(self.lower, first.end, cue[0]):
                 out[inside[0]] = Mention(cancer, first.start, first.end, first.text)
         return out
+
+    def neighbours(self, mention: Mention) -> tuple[Mention | None, Mention | None]:
+        """The mentions right before and right after one of the block's mentions."""
+        at = self._places.get(id(mention))
+        if at is None:
+            return None, None
+        return (self.mentions[at - 1] if at else None,
+                self.mentions[at + 1] if at + 1 < len(self.mentions) else None)
+
+    @cached_property
+    def _places(self) -> dict[int, int]:
+        return {id(m): n for n, m in enumerate(self.mentions)}
 
     @cached_property
     def parentheses(self) -> list[tuple[int, int]]:

@@ -309,22 +309,25 @@ class NoteExtractor:
                 return self.vocab.metastasis_of.get(site.concept.iri)
         return None
 
-    def _subject(self, view: BlockView, sent: Sentence, obj: Mention, relation: str,
-                 previous: Concept | None, context: list[Concept]) -> Concept | None:
+    def _subject(self, view: BlockView, sent: Sentence, named: list[Mention], obj: Mention,
+                 relation: str, previous: Concept | None,
+                 context: list[Concept]) -> Concept | None:
+        """The subject of ``obj``; ``named`` are the sentence's mentions of cancers and
+        metastases (not the "metastasis to" of a spread verb)."""
         def usable(concept: Concept) -> bool:
-            if not is_subject(concept) or concept.iri == obj.concept.iri:
+            if concept.iri == obj.concept.iri:
                 return False
             return not (relation == "spreadsTo" and concept.site is not None)
 
-        in_sentence = [m for m in view.in_sentence(sent)
-                       if usable(m.concept) and not self._is_cue(view, m)
-                       and not view.aside(m, obj)]
+        in_sentence = [m for m in named if usable(m.concept)
+                       and not (view.parentheses and view.aside(m, obj))]
         before = [m.concept for m in in_sentence if m.end <= obj.start
                   and not self._condition(view, m, in_sentence)]
         after = [m.concept for m in in_sentence if m.start >= obj.end]
-        own = [m.concept for m in in_sentence if view.annotates(m, obj)]  # "SIADH (SCLC)"
-        tied = [m.concept for m in in_sentence if m.start >= obj.end
-                and _TIED.fullmatch(view.lower, obj.end, m.start)][:1]  # "CT to stage X"
+        own = [m.concept for m in in_sentence if view.parentheses
+               and view.annotates(m, obj)]  # "SIADH (SCLC)"
+        tied = next(([m.concept] for m in in_sentence if m.start >= obj.end
+                     and _TIED.fullmatch(view.lower, obj.end, m.start)), [])  # "CT to stage X"
         candidates = [*own, *before[::-1], *tied, *([previous] if previous else []), *context,
                       *after]
         candidates = [c for c in candidates if usable(c)]
@@ -428,6 +431,7 @@ class NoteExtractor:
                                     inherited=not foreign)
         spread_subject = self._spread_site(view, sent)
         site_label = self._site_label(view, sent, inside, scope)
+        named = [m for m in inside if is_subject(m.concept) and not self._is_cue(view, m)]
         taken = {m.start for m, _, _ in sources}
         for obj in inside:
             if obj.start in taken or obj.concept.type not in OBJECT_TYPES:
@@ -441,14 +445,15 @@ class NoteExtractor:
             elif spread_subject is not None and relation != "spreadsTo":
                 subject = spread_subject
             else:
-                subject = self._subject(view, sent, obj, relation, previous, scope.context)
+                subject = self._subject(view, sent, named, obj, relation, previous,
+                                        scope.context)
             if subject is None or subject.iri == target or (
                     relation == "spreadsTo" and subject.primary_site == target
                     and not _OTHER.search(view.lower, max(0, obj.start - 20), obj.start)):
                 continue  # "lung cancer spreads within the lung" (but "to the other lung")
             if explicit is not None and subject.iri not in explicit and column is None:
                 continue
-            subjects = coordinated_subjects(view, sent, subject)
+            subjects = coordinated_subjects(view, inside, subject)
             if site_label is not None and relation != "spreadsTo" and obj.start >= sent.label_end:
                 subjects.append(site_label)  # the cancer and its metastasis there: both
             out.extend(self._fact(view, sent, obj, each, relation, target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Concept
+from ..model import Concept, Mention
 from .assertion import LIST_GAP
 from .blocks import BlockView, Sentence, is_subject
 
@@ -30,10 +30,10 @@ def unknown_link_opening(view: BlockView, sent: Sentence) -> str | None:
     return None
 
 
-def coordinated_subjects(view: BlockView, sent: Sentence, subject: Concept) -> list[Concept]:
-    """The subject and the cancers coordinated with it in the sentence: "lung, breast and
-    kidney cancers spread to bone" says it of all three."""
-    mentions = list(view.in_sentence(sent))
+def coordinated_subjects(view: BlockView, mentions: list[Mention],
+                         subject: Concept) -> list[Concept]:
+    """The subject and the cancers coordinated with it among a sentence's ``mentions``:
+    "lung, breast and kidney cancers spread to bone" says it of all three."""
     at = next((n for n, m in enumerate(mentions) if m.concept.iri == subject.iri), None)
     if at is None or subject.umbrella:
         return [subject]
