@@ -300,11 +300,11 @@ def cmd_push(args: argparse.Namespace) -> int:
              "to delete everything on the server")
         return EXIT_DATA
     env: Mapping[str, str] = os.environ if url_user is None else {}  # the URL's come first
-    store = GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
-                       password=args.password or env.get("MET2RDF_PASSWORD"),
-                       token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries)
-    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
-                         allow_deletes=args.allow_deletes or args.allow_empty)
+    with GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
+                    password=args.password or env.get("MET2RDF_PASSWORD"),
+                    token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries) as store:
+        report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
+                             allow_deletes=args.allow_deletes or args.allow_empty)
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
