@@ -17,6 +17,7 @@ from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
 from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
+from .export import EXPORT_FORMATS, to_export
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import (RESULT_FORMATS, Results, escape_controls, query_endpoint, run_query,
@@ -289,11 +290,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     if not isinstance(result, BuildResult):
         return result
     if args.format is not None:
-        data = to_dataset(result.graphs, args.format)
-        if args.output is None:
-            sys.stdout.buffer.write(data)
-        else:
-            write_atomic(args.output, data)
+        _write_data(to_dataset(result.graphs, args.format), args.output)
         return EXIT_OK
     if not result.entries and not args.allow_empty:
         _err(f"met2rdf: no notes found under {args.path}; nothing pushed; use --allow-empty "
@@ -314,6 +311,25 @@ def cmd_push(args: argparse.Namespace) -> int:
              "old and new graphs until a push succeeds (run it again)")
         return EXIT_DATA
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Build a vault and write its graph as N-Triples, N-Quads, TriG or JSON-LD, or its
+    facts as CSV, to a file (atomically) or stdout."""
+    result = _build(args, str(args.output or "stdout"))
+    if not isinstance(result, BuildResult):
+        return result
+    _write_data(to_export(result, args.format), args.output)
+    return EXIT_OK
+
+
+def _write_data(data: bytes, output: Path | None) -> None:
+    """Write data to a file atomically, or to stdout."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -487,6 +503,17 @@ def make_parser() -> argparse.ArgumentParser:
                    help="push even when it deletes more than half of the note graphs pushed "
                         "before")
     p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("export", parents=[vault], help=cmd_export.__doc__,
+                       description=cmd_export.__doc__)
+    p.add_argument("path", type=Path, help="a vault folder or a single note")
+    p.add_argument("--format", choices=EXPORT_FORMATS, required=True,
+                   help="ntriples or jsonld: the triples of graph.ttl; nquads or trig: the "
+                        "named graphs; facts: one CSV row per fact statement (subject, "
+                        "relation, object, note, line, hedge, quote)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="the file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     p.add_argument("file", type=Path, help="an RDF file (Turtle, N-Triples, RDF/XML, ...)")
