@@ -133,7 +133,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
         _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-             f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
+             f"statements, {result.statements()} triple statements -> {targets} "
+             f"({elapsed:.2f} s)")
     return EXIT_OK
 
 
