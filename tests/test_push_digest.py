@@ -217,8 +217,8 @@ def test_no_credentials_for_a_server_that_asks_says_how():
 
 def test_challenges_parse_with_several_schemes_in_one_header():
     """A header offering Digest and Basic yields both, with quoted commas and escapes kept."""
-    found = parse_challenges(['Digest realm="a, b", nonce="n\\"1", qop="auth,auth-int", '
-                              'algorithm=SHA-256, Basic realm="x"', "Negotiate abc=="])
+    found = parse_challenges([('Digest realm="a, b", nonce="n\\"1", qop="auth,auth-int", '
+                              'algorithm=SHA-256, Basic realm="x"'), "Negotiate abc=="])
     assert [c.scheme for c in found] == ["digest", "basic", "negotiate"]
     assert found[0].get("realm") == "a, b" and found[0].get("nonce") == 'n"1'
     assert found[1].get("realm") == "x"

@@ -15,9 +15,9 @@ from .write import to_turtle, write_turtle
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXPORT_FORMATS",
     "BuildResult",
     "Concept",
-    "EXPORT_FORMATS",
     "Fact",
     "GraphStore",
     "Met2RdfError",

@@ -19,6 +19,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import pyoxigraph as ox
 
@@ -124,7 +125,7 @@ class GraphStore:
         """Delete a graph (already gone counts as done)."""
         self._retry("DELETE", graph, None)
 
-    def __enter__(self) -> GraphStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
