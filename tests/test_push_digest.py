@@ -39,9 +39,10 @@ class DigestStore(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, algorithm: str, stale_after: int = 0) -> None:
+    def __init__(self, algorithm: str, stale_after: int = 0, hang_up: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.algorithm = algorithm
+        self.hang_up = hang_up  # close each connection after one answer, without saying so
         self.graphs: dict[str, bytes] = {}
         self.log = Log()
         self.nonces: dict[str, int] = {}  # nonce -> highest nonce count seen
@@ -103,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        if self.server.hang_up:  # as a server whose keep-alive timeout has passed
+            self.close_connection = True
 
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -133,9 +136,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def digest_store(algorithm: str = "MD5", stale_after: int = 0) -> Iterator[DigestStore]:
+def digest_store(algorithm: str = "MD5", stale_after: int = 0, hang_up: bool = False
+                 ) -> Iterator[DigestStore]:
     """Run a Digest-protected Graph Store on 127.0.0.1 until the block ends."""
-    with serving(DigestStore(algorithm, stale_after)) as server:
+    with serving(DigestStore(algorithm, stale_after, hang_up)) as server:
         yield server
 
 
@@ -191,6 +195,19 @@ def test_a_stale_nonce_is_answered_again(tmp_path: Path):
             report = push_graphs(store, build(vault).graphs)
         assert not report.failed, report.failed
         assert stored(server) == local(vault)
+
+
+def test_a_connection_the_server_closed_is_opened_again(tmp_path: Path):
+    """A server that closes kept-alive connections without a word gets each request on a
+    new connection, without a retry or a failure."""
+    vault = awkward_vault(tmp_path)
+    with digest_store(hang_up=True) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/crud"
+        with GraphStore(url, user=USER, password=PASSWORD, retries=0) as store:
+            report = push_graphs(store, build(vault).graphs)
+        assert not report.failed, report.failed
+        assert stored(server) == local(vault)
+        assert server.log.connections == len(server.log.requests) == store.connections
 
 
 def test_a_wrong_password_is_one_clear_failure(tmp_path: Path):
