@@ -6,12 +6,15 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import HTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from conftest import FIXTURES, REPO
@@ -118,3 +121,18 @@ def http_query(url: str, sparql: str, accept: str = "text/csv") -> tuple[int, st
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+Server = TypeVar("Server", bound=HTTPServer)
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """Serve an HTTP test double (bound to 127.0.0.1) from a thread until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

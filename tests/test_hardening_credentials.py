@@ -4,13 +4,12 @@ nor is an Authorization header a server echoes back (issue 15)."""
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from stores import EXAMPLE_VAULT, free_port, met2rdf
+from stores import EXAMPLE_VAULT, free_port, met2rdf, serving
 
 SECRET = "s3cr:et@/x"  # a password that needs percent-encoding in a URL
 QUOTED = "s3cr%3Aet%40%2Fx"
@@ -18,8 +17,9 @@ BASIC = base64.b64encode(f"alice:{SECRET}".encode()).decode()
 
 
 class Recorder(ThreadingHTTPServer):
-    """A Graph Store and SPARQL endpoint that records Authorization headers; ``fail`` makes
-    it answer 500 with a body that echoes the request's headers."""
+    """A Graph Store and SPARQL endpoint that records Authorization headers and asks for
+    Basic credentials when a request has none; ``fail`` makes it answer 500 with a body that
+    echoes the request's headers."""
 
     daemon_threads = True
 
@@ -39,7 +39,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.auth.append(self.headers.get("Authorization", ""))
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
-        if self.server.fail:
+        if not self.headers.get("Authorization"):
+            body = b""
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="met"')
+        elif self.server.fail:
             body = f"bad request; you sent:\n{self.headers}".encode()
             self.send_response(500)
         elif self.command == "GET" or "query" in self.path:
@@ -59,14 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def recording(fail: bool) -> Iterator[Recorder]:
     """Run a recording server on 127.0.0.1 until the block ends."""
-    server = Recorder(fail)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Recorder(fail)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(params=[False, True], ids=["ok", "echoing-500"])
@@ -81,12 +79,13 @@ def _leaks(text: str) -> list[str]:
 
 
 def test_push_takes_the_password_from_the_url_and_never_prints_it(recorder: Recorder):
-    """push to http://user:pass@host/ sends Basic credentials and prints neither the password
-    nor the header a failing server echoes."""
+    """push to http://user:pass@host/ answers the server's Basic challenge, then sends the
+    credentials with every request, and prints neither the password nor the header a
+    failing server echoes."""
     url = f"http://alice:{QUOTED}@127.0.0.1:{recorder.server_address[1]}/store"
     run = met2rdf("push", str(EXAMPLE_VAULT), "--endpoint", url, "--retries", "1")
     assert run.returncode == (1 if recorder.fail else 0), run.stderr
-    assert recorder.auth and set(recorder.auth) == {f"Basic {BASIC}"}
+    assert recorder.auth[0] == "" and set(recorder.auth[1:]) == {f"Basic {BASIC}"}
     assert _leaks(run.stdout + run.stderr) == []
     assert f"127.0.0.1:{recorder.server_address[1]}/store" in run.stdout + run.stderr
     if recorder.fail:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from stores import EXAMPLE_VAULT, build, held_store, met2rdf, store_of
+from stores import EXAMPLE_VAULT, build, held_store, met2rdf, serving, store_of
 
 from met2rdf.ask import ask, load_questions
 from met2rdf.errors import UnknownConceptError
@@ -126,14 +125,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake() -> Iterator[FakeGraphStore]:
     """A Graph Store test double on 127.0.0.1, served from a thread."""
-    server = FakeGraphStore()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakeGraphStore()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def write_vault(root: Path) -> Path:

@@ -17,6 +17,7 @@ from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
 from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
+from .export import EXPORT_FORMATS, to_export
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import (
@@ -139,7 +140,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
         _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-             f"statements, {result.statements()} triples -> {targets} ({elapsed:.2f} s)")
+             f"statements, {result.statements()} triple statements -> {targets} "
+             f"({elapsed:.2f} s)")
     return EXIT_OK
 
 
@@ -296,22 +298,18 @@ def cmd_push(args: argparse.Namespace) -> int:
     if not isinstance(result, BuildResult):
         return result
     if args.format is not None:
-        data = to_dataset(result.graphs, args.format)
-        if args.output is None:
-            sys.stdout.buffer.write(data)
-        else:
-            write_atomic(args.output, data)
+        _write_data(to_dataset(result.graphs, args.format), args.output)
         return EXIT_OK
     if not result.entries and not args.allow_empty:
         _err(f"met2rdf: no notes found under {args.path}; nothing pushed; use --allow-empty "
              "to delete everything on the server")
         return EXIT_DATA
     env: Mapping[str, str] = os.environ if url_user is None else {}  # the URL's come first
-    store = GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
-                       password=args.password or env.get("MET2RDF_PASSWORD"),
-                       token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries)
-    report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
-                         allow_deletes=args.allow_deletes or args.allow_empty)
+    with GraphStore(args.endpoint, user=args.user or env.get("MET2RDF_USER"),
+                    password=args.password or env.get("MET2RDF_PASSWORD"),
+                    token=args.token or env.get("MET2RDF_TOKEN"), retries=args.retries) as store:
+        report = push_graphs(store, result.graphs, progress=lambda outcome: _out(str(outcome)),
+                             allow_deletes=args.allow_deletes or args.allow_empty)
     puts = sum(o.ok and o.action == "put" for o in report.outcomes)
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
@@ -321,6 +319,25 @@ def cmd_push(args: argparse.Namespace) -> int:
              "old and new graphs until a push succeeds (run it again)")
         return EXIT_DATA
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Build a vault and write its graph as N-Triples, N-Quads, TriG or JSON-LD, or its
+    facts as CSV, to a file (atomically) or stdout."""
+    result = _build(args, str(args.output or "stdout"))
+    if not isinstance(result, BuildResult):
+        return result
+    _write_data(to_export(result, args.format), args.output)
+    return EXIT_OK
+
+
+def _write_data(data: bytes, output: Path | None) -> None:
+    """Write data to a file atomically, or to stdout."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -494,6 +511,17 @@ def make_parser() -> argparse.ArgumentParser:
                    help="push even when it deletes more than half of the note graphs pushed "
                         "before")
     p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("export", parents=[vault], help=cmd_export.__doc__,
+                       description=cmd_export.__doc__)
+    p.add_argument("path", type=Path, help="a vault folder or a single note")
+    p.add_argument("--format", choices=EXPORT_FORMATS, required=True,
+                   help="ntriples or jsonld: the triples of graph.ttl; nquads or trig: the "
+                        "named graphs; facts: one CSV row per fact statement (subject, "
+                        "relation, object, note, line, hedge, quote)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="the file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     p.add_argument("file", type=Path, help="an RDF file (Turtle, N-Triples, RDF/XML, ...)")

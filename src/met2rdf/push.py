@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import http.client
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import pyoxigraph as ox
 
+from .auth import Challenge, Credentials, parse_challenges
 from .build import NamedGraph
 from .errors import EndpointError, RefusedError, StoreError
-from .graph import PREFIXES, sort_key
+from .graph import sort_key
 from .iris import BASE, NOTE_BASE
-from .query import basic_credentials, redact, split_endpoint
+from .query import redact, split_endpoint
 
 MANIFEST_GRAPH = BASE + "graph/manifest"
 _HAS_PART = "http://purl.org/dc/terms/hasPart"
@@ -72,7 +72,12 @@ class _TransferError(Exception):
 
 
 class GraphStore:
-    """A client of one Graph Store Protocol endpoint, with credentials and bounded retries."""
+    """A client of one Graph Store Protocol endpoint, with credentials and bounded retries.
+
+    Requests go over one kept-alive connection (opened again when the server closes it).
+    A user and password are sent only when the server asks, as Basic or Digest, whichever
+    it offers (:mod:`met2rdf.auth`); a token is sent as Bearer with every request.
+    """
 
     def __init__(self, endpoint: str, user: str | None = None, password: str | None = None,
                  token: str | None = None, retries: int = 3, backoff: float = 0.5,
@@ -87,19 +92,14 @@ class GraphStore:
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
-        self._auth: str | None = None
-        self._secrets: tuple[str, ...] = ()
-        handlers: list[urllib.request.BaseHandler] = []
-        if token:
-            self._auth = f"Bearer {token}"
-            self._secrets = (token,)
-        elif user is not None:
-            self._auth = basic_credentials(user, password)
-            self._secrets = tuple(s for s in (password, self._auth.split()[1]) if s)
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            manager.add_password(None, endpoint, user, password or "")
-            handlers.append(urllib.request.HTTPDigestAuthHandler(manager))  # Virtuoso
-        self._opener = urllib.request.build_opener(*handlers)
+        self._token = token or None
+        self._credentials = Credentials(user, password) if user is not None and not token \
+            else None
+        self._secrets = tuple(s for s in (token, password, self._credentials
+                                          and self._credentials.basic.split()[1]) if s)
+        self._parts = urllib.parse.urlsplit(endpoint)
+        self._connection: http.client.HTTPConnection | None = None
+        self.connections = 0  # how many connections were opened (keep-alive keeps it at 1)
 
     def url(self, graph: str) -> str:
         """Return the URL that names ``graph`` (indirect identification, ``?graph=``)."""
@@ -115,14 +115,27 @@ class GraphStore:
             raise _TransferError(f"the answer is not N-Triples: {exc}", transient=False) from exc
 
     def put(self, graph: str, triples: Iterable[ox.Triple]) -> None:
-        """Replace a graph with the given triples."""
-        body = ox.serialize(sorted(set(triples), key=sort_key),
-                            format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        self._retry("PUT", graph, body or b"")
+        """Replace a graph with the given triples.
+
+        The body is N-Triples (sent as ``text/turtle``, of which it is a subset): full IRIs
+        only, so no server's reading of prefixed names' escapes can change an IRI."""
+        self._retry("PUT", graph, to_ntriples(triples))
 
     def delete(self, graph: str) -> None:
         """Delete a graph (already gone counts as done)."""
         self._retry("DELETE", graph, None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the kept-alive connection, if any."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _retry(self, method: str, graph: str, body: bytes | None) -> bytes:
         """Send a request; an idempotent one is tried again, a bounded number of times,
@@ -139,36 +152,97 @@ class GraphStore:
             attempt += 1
 
     def _send(self, method: str, graph: str, body: bytes | None, missing_ok: bool) -> bytes:
-        request = urllib.request.Request(self.url(graph), data=body, method=method)
+        parts = urllib.parse.urlsplit(self.url(graph))
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        headers = {"Accept": "application/n-triples"} if method == "GET" else {}
         if body is not None:
-            request.add_header("Content-Type", "text/turtle; charset=utf-8")
-        if method == "GET":
-            request.add_header("Accept", "application/n-triples")
-        if self._auth:
-            request.add_unredirected_header("Authorization", self._auth)
+            headers["Content-Type"] = "text/turtle; charset=utf-8"
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                return bytes(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404 and missing_ok:
-                return b""
-            detail = redact(exc.read().decode("utf-8", "replace"), self._secrets).strip()[:200]
-            reason = redact(str(exc.reason), self._secrets)
-            raise _TransferError(f"HTTP {exc.code} {reason}" + (f": {detail}" if detail
-                                                                      else ""),
-                                transient=exc.code in _TRANSIENT) from exc
+            status, reason, challenges, data = self._authenticated(method, target, body, headers)
         except http.client.HTTPException as exc:  # a cut-off body, a garbage status line
+            self.close()
             what = ("a cut-off body" if isinstance(exc, http.client.IncompleteRead)
                     else f"not HTTP: {redact(str(exc), self._secrets).strip()[:100]}")
             raise _TransferError(f"{self.endpoint} sent a broken answer ({what})",
                                  transient=True) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError):
+        except OSError as exc:
+            self.close()
+            if isinstance(exc, TimeoutError):
                 raise _TransferError(f"no answer from {self.endpoint} within {self.timeout:g} s",
                                      transient=True, reachable=False) from exc
-            raise _TransferError(f"cannot reach {self.endpoint}: {reason}", transient=True,
+            raise _TransferError(f"cannot reach {self.endpoint}: {exc}", transient=True,
                                 reachable=False) from exc
+        if 200 <= status < 300 or (status == 404 and missing_ok):
+            return data if status != 404 else b""
+        detail = redact(data.decode("utf-8", "replace"), self._secrets).strip()[:200]
+        reason = redact(reason, self._secrets)
+        if status == 401:
+            offered = ", ".join(sorted({c.scheme for c in challenges})) or "no challenge"
+            reason += (f" (credentials refused; the server offers {offered})"
+                       if self._credentials or self._token
+                       else f" (the server asks for credentials: {offered}; give --user "
+                            "and --password or --token)")
+        raise _TransferError(f"HTTP {status} {reason}" + (f": {detail}" if detail else ""),
+                            transient=status in _TRANSIENT)
+
+    def _authenticated(self, method: str, target: str, body: bytes | None,
+                       headers: dict[str, str]) -> tuple[int, str, tuple[Challenge, ...], bytes]:
+        """Send a request, answering the server's challenge once when it asks for
+        credentials (and once more for a stale Digest nonce)."""
+        for _ in range(3):
+            sent = dict(headers)
+            if self._token:
+                sent["Authorization"] = f"Bearer {self._token}"
+            elif self._credentials and (value := self._credentials.header(method, target)):
+                sent["Authorization"] = value
+            status, reason, challenges, data = self._exchange(method, target, body, sent)
+            if status != 401 or self._credentials is None or not self._credentials.answer(
+                    challenges, refused="Authorization" in sent):
+                break
+        return status, reason, challenges, data
+
+    def _exchange(self, method: str, target: str, body: bytes | None, headers: dict[str, str]
+                  ) -> tuple[int, str, tuple[Challenge, ...], bytes]:
+        """One request and its whole answer over the kept-alive connection; a connection
+        the server closed while idle is opened again once (every request here is
+        idempotent)."""
+        for fresh in (False, True):
+            reused = self._connection is not None
+            connection = self._open()
+            try:
+                connection.request(method, target, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if reused and not fresh:
+                    continue
+                raise
+            except BaseException:
+                self.close()
+                raise
+            if response.will_close:
+                self.close()
+            challenges = parse_challenges(response.headers.get_all("WWW-Authenticate") or ())
+            return response.status, response.reason, challenges, data
+        raise AssertionError("unreachable")
+
+    def _open(self) -> http.client.HTTPConnection:
+        if self._connection is None:
+            kind = (http.client.HTTPSConnection if self._parts.scheme.lower() == "https"
+                    else http.client.HTTPConnection)
+            port = self._parts.port or (443 if kind is http.client.HTTPSConnection else 80)
+            self._connection = kind(self._parts.hostname or "", port, timeout=self.timeout)
+            self.connections += 1
+        return self._connection
+
+
+def to_ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    """Return unique triples as sorted N-Triples."""
+    return ox.serialize(sorted(set(triples), key=sort_key), format=ox.RdfFormat.N_TRIPLES) \
+        or b""
 
 
 def _manifest(graphs: Iterable[str]) -> list[ox.Triple]:
