@@ -92,3 +92,18 @@ def test_export_needs_a_format_and_a_vault(tmp_path: Path):
     assert met2rdf("export", str(EXAMPLE_VAULT)).returncode == 2
     run = met2rdf("export", str(tmp_path / "none"), "--format", "facts")
     assert run.returncode == 2 and "no such vault" in run.stderr
+
+
+def test_facts_csv_keeps_formula_like_cells_as_text():
+    """A sentence or note path that a spreadsheet would run as a formula is written with a
+    leading apostrophe; other cells are written as they are."""
+    from met2rdf.export import fact_row
+    from met2rdf.model import Fact, SourceSpan
+
+    fact = Fact("https://w3id.org/met2rdf/concept/breast-cancer", "spreadsTo",
+                "https://w3id.org/met2rdf/concept/bone", SourceSpan("=cmd.md", 3),
+                text="=HYPERLINK(\"http://example.org\") spreads to bone")
+    row = fact_row(fact)
+    assert row[3] == "'=cmd.md" and row[6].startswith("'=HYPERLINK")
+    plain = Fact(fact.subject, fact.predicate, fact.object, SourceSpan("a.md", 1), text="x")
+    assert fact_row(plain)[3:] == ("a.md", "1", "", "x")

@@ -91,6 +91,13 @@ def to_facts_csv(facts: Sequence[Fact]) -> bytes:
 
 
 def fact_row(fact: Fact) -> tuple[str, ...]:
-    """Return the CSV cells of one fact statement."""
+    """Return the CSV cells of one fact statement; a note path or sentence that a
+    spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is kept as
+    text with a leading apostrophe, as OWASP advises for CSV exports."""
     return (compact_iri(fact.subject), fact.predicate, compact_iri(fact.object),
-            fact.span.path, str(fact.span.line), fact.hedge or "", fact.text)
+            _as_text(fact.span.path), str(fact.span.line), fact.hedge or "",
+            _as_text(fact.text))
+
+
+def _as_text(cell: str) -> str:
+    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
