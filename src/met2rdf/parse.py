@@ -29,6 +29,7 @@ _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*")
 _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|ogg|mov|canvas)$", re.IGNORECASE)
 
 
@@ -74,6 +75,10 @@ class _Refused(Exception):
 
 def _construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     value = loader.construct_scalar(node)
+    if _SURROGATE.search(value):
+        raise _Refused(f"frontmatter value {value[:40]!a} holds a lone surrogate (a YAML "
+                       "escape such as \\ud800 that is no character); remove it, frontmatter "
+                       "ignored", node.start_mark.line)
     if node.style is None:
         if value in ("", "~", "null", "Null", "NULL"):
             return None
@@ -82,7 +87,27 @@ def _construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return value
 
 
+def _construct_checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """An explicit ``!!int``, ``!!float``, ``!!bool`` or ``!!timestamp``: its value, or
+    a refusal when the text is not one (``!!int abc``)."""
+    try:
+        return _SAFE[node.tag](loader, node)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        raise _Refused(f"frontmatter value {str(node.value)[:40]!r} is not a valid "
+                       f"{_short_tag(node.tag)}; remove the tag or fix "
+                       "the value, frontmatter ignored", node.start_mark.line) from None
+
+
+_YAML = "tag:yaml.org,2002:"
+_SAFE = {_YAML + t: yaml.SafeLoader.yaml_constructors[_YAML + t]
+         for t in ("int", "float", "bool", "timestamp")}
 _TextLoader.yaml_implicit_resolvers = {}
+# !!binary, !!set, !!omap and !!pairs make bytes, sets and pairs, no names: refused as tags
+_TextLoader.yaml_constructors = {
+    tag: make for tag, make in yaml.SafeLoader.yaml_constructors.items()
+    if tag not in {_YAML + t for t in ("binary", "set", "omap", "pairs")}}
+for _tag in _SAFE:
+    _TextLoader.add_constructor(_tag, _construct_checked)
 _TextLoader.add_constructor("tag:yaml.org,2002:str", _construct_scalar)
 
 
@@ -169,7 +194,13 @@ def _front_matter(lines: list[str], path: str) -> tuple[Meta, list[Problem]]:
 
 def _read_yaml(text: str, path: str) -> tuple[Meta, list[Problem]]:
     """Load YAML frontmatter (which starts on line 2 of the file) into a mapping."""
-    loader = _TextLoader(text)
+    try:
+        loader = _TextLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 2
+        return ({}, {}), [Problem(SourceSpan(path, line),
+                                  f"frontmatter holds the control character U+{exc.character:04X}, "
+                                  "which YAML does not allow; remove it, frontmatter ignored")]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -118,6 +118,9 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
     else:
         notes = _note_files(root)
     for rel, path in notes:
+        if (unreadable := _bad_name(rel)) is not None:
+            yield unreadable
+            continue
         if known:
             signature = known.get(rel)
             if signature:
@@ -128,6 +131,20 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
                 except OSError:
                     pass
         yield read_note(rel, path)
+
+
+def _bad_name(rel: str) -> Problem | None:
+    """The problem of a vault path that is not valid UTF-8 (its bytes decoded with
+    surrogate escapes, as ``os`` gives them), shown with U+FFFD for the bad bytes."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = rel.encode("utf-8", "surrogateescape")
+        shown = raw.decode("utf-8", "replace")
+        return Problem(SourceSpan(shown, 1),
+                       f"the file name is not valid UTF-8 (byte 0x{raw[exc.start]:02x}... at "
+                       f"character {exc.start}); rename the note, skipped")
+    return None
 
 
 def read_note(rel: str, path: Path | str) -> SourceNote | Problem:

@@ -1,0 +1,65 @@
+"""Hardening, hostile notes: every crasher found so far is a fixture in
+tests/fixtures/crashers, reported as a warning while the rest of the vault builds (issue 15)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from stores import met2rdf
+
+from met2rdf.parse import parse_note
+from met2rdf.vault import read_note
+
+CRASHERS = Path(__file__).parent / "fixtures" / "crashers"
+FIXTURES = sorted(CRASHERS.glob("*.md"))
+GOOD = "Lung cancer spreads to the liver.\n"
+WARNING = re.compile(r"^[^:]+\.md:\d+: [^;]+; .+$")  # path:line: what is wrong; what to do
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_crasher_note_is_a_warning_and_read_without_frontmatter(fixture: Path):
+    """Each crasher gives one path:line warning naming what to do, and its body is still read."""
+    source = read_note(fixture.name, fixture)
+    note = parse_note(source)  # type: ignore[arg-type]
+    assert [p.span.line for p in note.problems] == [3]
+    assert all(WARNING.match(str(p)) for p in note.problems), note.problems
+    assert note.aliases == () and note.tags == ()
+    assert any("Breast cancer" in b.text for b in note.blocks)
+
+
+def _hostile_vault(root: Path) -> Path:
+    vault = root / "vault"
+    vault.mkdir()
+    for fixture in FIXTURES:
+        shutil.copy(fixture, vault / fixture.name)
+    (vault / "good.md").write_text(GOOD)
+    os.mkdir(vault / "sub")
+    with open(os.path.join(os.fsencode(vault / "sub"), b"bad\xff name.md"), "wb") as f:
+        f.write(GOOD.encode())
+    return vault
+
+
+@pytest.mark.skipif(os.uname().sysname == "Darwin", reason="macOS refuses non-UTF-8 names")
+def test_hostile_vault_builds_with_every_other_note(tmp_path: Path):
+    """A vault of every crasher builds: exit 0 (1 with --strict), no traceback, a warning per
+    crasher and the non-UTF-8 file name, and every readable note's facts in the graph."""
+    vault = _hostile_vault(tmp_path)
+    done = met2rdf("build", str(vault), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    for fixture in FIXTURES:
+        assert f"{fixture.name}:3: " in done.stderr
+    assert "sub/bad\ufffd name.md:1: the file name is not valid UTF-8" in done.stderr
+    graph = ox.Store()
+    graph.load(path=str(tmp_path / "out" / "graph.ttl"), format=ox.RdfFormat.TURTLE)
+    sources = {str(s[0].value) for s in graph.query(
+        "PREFIX met: <https://w3id.org/met2rdf/vocab#> PREFIX prov: <http://www.w3.org/ns/prov#>"
+        " SELECT ?path WHERE { ?e prov:wasDerivedFrom ?n . ?n met:path ?path }")}
+    assert sources == {p.name for p in FIXTURES} | {"good.md"}
+    strict = met2rdf("build", str(vault), "--out", str(tmp_path / "strict"), "--strict")
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
