@@ -442,7 +442,8 @@ def _pseudo_level(headings: list[tuple[int, int, bool]]) -> int:
 
 def _is_lead_in(text: str, tokens: list[Token], i: int) -> bool:
     """A short paragraph, or one ending in ":", right before a list introduces its items."""
-    following = next((t.type for t in tokens[i + 1:] if t.type != "paragraph_close"), "")
+    following = next((tokens[j].type for j in range(i + 1, len(tokens))  # no copy: linear
+                      if tokens[j].type != "paragraph_close"), "")
     if following not in ("bullet_list_open", "ordered_list_open"):
         return False
     text = text.strip()
