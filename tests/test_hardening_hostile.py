@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from stores import met2rdf
+from stores import EXAMPLE_VAULT, met2rdf
 
 from met2rdf.model import SourceNote
 from met2rdf.parse import parse_note
@@ -89,3 +91,48 @@ def test_one_mib_note_of_any_shape_parses_in_seconds(shape: str):
     note = parse_note(SourceNote(path="big.md", title="big", text=text))
     assert time.monotonic() - started < 10
     assert note.blocks or shape == "comments"
+
+
+# A full output folder: messages, no tracebacks, no temporary files left
+
+def _build_with_file_limit(limit: int, out: Path, *options: str) -> subprocess.CompletedProcess:
+    script = ("import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+              "from met2rdf.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    return subprocess.run([sys.executable, "-c", script, "build", str(EXAMPLE_VAULT), "--out",
+                           str(out), *options], capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+@pytest.mark.parametrize(("limit", "options", "message"), [
+    (40_000, ("--no-store",), "/.cache: cannot write the build cache: File too large; make "
+                              "room, or build with --no-cache"),
+    (400_000, (), "cannot write the store: IO error: "),
+], ids=["cache", "store"])
+def test_full_disk_in_cache_or_store_is_a_message(tmp_path: Path, limit: int,
+                                                 options: tuple[str, ...], message: str):
+    """Files that cannot grow (a full disk) in the cache or the store give exit 1 and a
+    message, no traceback, and leave no temporary file."""
+    done = _build_with_file_limit(limit, tmp_path / "out", *options)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and message in done.stderr, done.stderr
+    assert not list((tmp_path / "out").rglob("*.tmp"))
+
+
+def test_a_killed_builds_cache_temporary_files_are_removed(tmp_path: Path):
+    """The next build removes the cache's .tmp files of processes that are gone."""
+    out = tmp_path / "out"
+    assert met2rdf("build", str(EXAMPLE_VAULT), "--out", str(out), "-q").returncode == 0
+    dead = _dead_pid()
+    leftovers = [out / ".cache" / f".index.{dead}.tmp", out / ".cache" / "ab" / f".k.{dead}.tmp"]
+    for path in leftovers:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"half")
+    assert met2rdf("build", str(EXAMPLE_VAULT), "--out", str(out), "-q").returncode == 0
+    assert not any(path.exists() for path in leftovers)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

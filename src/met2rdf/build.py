@@ -573,6 +573,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     """
     jobs = jobs or min(os.cpu_count() or 1, 8)
     cache = Cache(cache_dir)
+    cache.remove_leftovers()
     base_key = _base_key(vocab, validate)
     if saved is None:
         saved = cache.index(INDEX, base_key)
