@@ -15,9 +15,12 @@ import pyoxigraph as ox
 import pytest
 from stores import EXAMPLE_VAULT, met2rdf
 
+from met2rdf.build import build_notes
+from met2rdf.iris import note_iri
 from met2rdf.model import SourceNote
 from met2rdf.parse import parse_note
 from met2rdf.vault import read_note
+from met2rdf.vocab import MET, default_vocabulary
 
 CRASHERS = Path(__file__).parent / "fixtures" / "crashers"
 FIXTURES = sorted(CRASHERS.glob("*.md"))
@@ -136,3 +139,25 @@ def _dead_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+# Link names
+
+def test_links_to_names_with_a_dot_are_notes_and_case_twins_warn():
+    """[[Dr. Smith]] and [[v1.2 notes]] are note links (resolved or unresolved), [[pic.png]]
+    an attachment; Bone.md beside bone.md, and NFC beside NFD spellings, are warned about."""
+    notes = [SourceNote(path, path[:-3], text) for path, text in [
+        ("n.md", "[[Dr. Smith]] [[v1.2 notes]] [[pic.png]] [[bone]]\n"), ("Dr. Smith.md", "a\n"),
+        ("Bone.md", "b\n"), ("bone.md", "c\n"), ("Caf\u00e9.md", "d\n"), ("Cafe\u0301.md", "e\n")]]
+    result = build_notes(notes, default_vocabulary(), validate=False, jobs=1)
+    assert sorted(str(p) for p in result.problems) == [
+        "Caf\u00e9.md:1: this note's path differs from Cafe\u0301.md only in case or Unicode "
+        "form, so links reach Cafe\u0301.md; rename one of them",
+        "bone.md:1: this note's path differs from Bone.md only in case or Unicode form, so "
+        "links reach Bone.md; rename one of them"]
+    graph = next(g for g in result.graphs if g.iri == note_iri("n.md"))
+    links = sorted((t.predicate.value[len(MET):], str(t.object)) for t in graph.triples
+                   if t.predicate.value in (MET + "linksTo", MET + "unresolvedLink"))
+    assert links == [("linksTo", f"<{note_iri('Bone.md')}>"),
+                     ("linksTo", f"<{note_iri('Dr. Smith.md')}>"),
+                     ("unresolvedLink", '"v1.2 notes"')]

@@ -30,7 +30,10 @@ _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|ogg|mov|canvas)$", re.IGNORECASE)
+# what Obsidian opens as an attachment rather than a note: "[[Dr. Smith]]" is a note
+ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|avif|bmp|tiff?|pdf|mp3|m4a|flac|mp4|webm|"
+                        r"mkv|wav|ogg|ogv|mov|3gp|canvas|excalidraw|docx?|xlsx?|pptx?|zip)$",
+                        re.IGNORECASE)
 
 
 class _TextLoader(yaml.SafeLoader):
