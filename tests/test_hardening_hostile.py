@@ -161,3 +161,54 @@ def test_links_to_names_with_a_dot_are_notes_and_case_twins_warn():
     assert links == [("linksTo", f"<{note_iri('Bone.md')}>"),
                      ("linksTo", f"<{note_iri('Dr. Smith.md')}>"),
                      ("unresolvedLink", '"v1.2 notes"')]
+
+
+# validate reads files as strictly as load, named graphs included
+
+W3C = Path(__file__).resolve().parents[2] / "shared" / "w3c" / "rdf" / "rdf11"
+
+
+def _negative_syntax_tests() -> list[Path]:
+    found: list[Path] = []
+    for suite in ("rdf-turtle", "rdf-n-triples"):
+        manifest = W3C / suite / "manifest.ttl"
+        if not manifest.is_file():
+            return []
+        store = ox.Store()
+        store.load(path=str(manifest), format=ox.RdfFormat.TURTLE,
+                   base_iri=manifest.as_uri())
+        found.extend(Path(row[0].value.removeprefix("file://")) for row in store.query(
+            "PREFIX rdft: <http://www.w3.org/ns/rdftest#> "
+            "PREFIX mf: <http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#> "
+            "SELECT ?a WHERE { ?t a ?type ; mf:action ?a FILTER(?type IN "
+            "(rdft:TestTurtleNegativeSyntax, rdft:TestNTriplesNegativeSyntax)) }"))
+    return sorted(found)
+
+
+def test_validate_rejects_every_w3c_negative_syntax_test(capsys: pytest.CaptureFixture[str]):
+    """validate refuses each of the 123 W3C negative Turtle and N-Triples syntax tests with
+    exit 1 and a path:line:column message, as load does."""
+    from met2rdf.cli import main
+
+    files = _negative_syntax_tests()
+    if not files:
+        pytest.skip("the W3C RDF suites are not in ../shared/w3c")
+    assert len(files) == 123
+    accepted = [f.name for f in files if main(["validate", str(f)]) != 1]
+    assert accepted == []
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{files[0]}:" in err
+
+
+def test_validate_checks_the_named_graphs_of_nquads_and_trig(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]):
+    """A fact that breaks a shape inside a named graph of an N-Quads or TriG file is found."""
+    from met2rdf.cli import main
+
+    bad = ('<https://w3id.org/met2rdf/concept/x> '
+           '<https://w3id.org/met2rdf/vocab#spreadsTo> "not a site" ')
+    (tmp_path / "met.nq").write_text(bad + "<https://example.org/g> .\n")
+    (tmp_path / "met.trig").write_text("<https://example.org/g> { " + bad + ". }\n")
+    for name in ("met.nq", "met.trig"):
+        assert main(["validate", str(tmp_path / name)]) == 1
+        assert "does not conform" in capsys.readouterr().out

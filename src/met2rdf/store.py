@@ -393,6 +393,14 @@ def read_rdf(path: Path) -> ox.Store:
     return store
 
 
+def read_triples(path: Path) -> set[ox.Triple]:
+    """Read an RDF file strictly, as ``load`` reads it: its triples, those of every named
+    graph of an N-Quads or TriG file included."""
+    store = ox.Store()
+    load_file(store, path)
+    return {quad.triple for quad in store}
+
+
 def _reason(exc: SyntaxError) -> str:
     """Return a parser message without its own position prefix."""
     text = str(exc.msg)
