@@ -212,3 +212,24 @@ def test_validate_checks_the_named_graphs_of_nquads_and_trig(tmp_path: Path,
     for name in ("met.nq", "met.trig"):
         assert main(["validate", str(tmp_path / name)]) == 1
         assert "does not conform" in capsys.readouterr().out
+
+
+def test_property_links_are_links_and_unquoted_ones_are_reported():
+    """related: "[[X]]" and a list of quoted links link at their key's line; an unquoted
+    [[W]] (a nested list to YAML) is reported at its line and left out."""
+    text = ('---\nrelated: "[[X]]"\nsee:\n  - "[[Y|y]]"\n  - "[[Nowhere#h]]"\nbad: [[W]]\n'
+            "---\nBody [[Y]].\n")
+    notes = [SourceNote("n.md", "n", text), SourceNote("X.md", "X", "x\n"),
+             SourceNote("Y.md", "Y", "y\n"), SourceNote("W.md", "W", "w\n")]
+    note = parse_note(notes[0])
+    assert [(link.target, link.span.line) for link in note.links] == [
+        ("X", 2), ("Y", 3), ("Nowhere", 3), ("Y", 8)]
+    assert [str(p) for p in note.problems] == [
+        "n.md:6: frontmatter 'bad' holds a nested list, as YAML reads an unquoted [[link]]; "
+        'write links in quotes ("[[X]]"), left out']
+    result = build_notes(notes, default_vocabulary(), validate=False, jobs=1)
+    graph = next(g for g in result.graphs if g.iri == note_iri("n.md"))
+    links = sorted((t.predicate.value[len(MET):], str(t.object)) for t in graph.triples
+                   if t.predicate.value in (MET + "linksTo", MET + "unresolvedLink"))
+    assert links == [("linksTo", f"<{note_iri('X.md')}>"), ("linksTo", f"<{note_iri('Y.md')}>"),
+                     ("unresolvedLink", '"Nowhere"')]

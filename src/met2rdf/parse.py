@@ -312,6 +312,32 @@ def _names(meta: Meta, key: str, path: str,
     return out
 
 
+_NAME_KEYS = ("aliases", "alias", "tags", "tag", "title")
+
+
+def _property_links(meta: Meta, path: str, problems: list[Problem]) -> list[WikiLink]:
+    """Return the wikilinks in frontmatter properties (``related: "[[X]]"``, or a list of
+    them), at their key's line; an unquoted ``[[X]]``, which YAML reads as a nested list,
+    is reported and left out."""
+    links: list[WikiLink] = []
+    for key, value in meta[0].items():
+        if key.lower() in _NAME_KEYS:
+            continue
+        span = SourceSpan(path, meta[1].get(key, 1))
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                for match in _WIKILINK.finditer(item):
+                    target, heading, shown = split_link(match.group(2))
+                    if target:
+                        links.append(WikiLink(target, heading, shown, bool(match.group(1)),
+                                              span))
+            elif isinstance(item, list):
+                problems.append(Problem(span, f"frontmatter {key!r} holds a nested list, as "
+                                              "YAML reads an unquoted [[link]]; write links "
+                                              "in quotes (\"[[X]]\"), left out"))
+    return links
+
+
 def _word(value: Any) -> Any:
     """``true`` and ``false`` as the user wrote them (YAML made them booleans)."""
     return ("true" if value else "false") if isinstance(value, bool) else value
@@ -613,6 +639,7 @@ def parse_note(source: SourceNote) -> Note:
         aliases.append(title_meta.strip())
     tags = _tags(_names(meta, "tags", source.path, problems)
                  + _names(meta, "tag", source.path, problems)) + inline_tags
+    links = _property_links(meta, source.path, problems) + links
     return Note(path=source.path, title=source.title, aliases=_unique(aliases),
                 tags=_unique(tags), links=tuple(links), blocks=tuple(blocks),
                 problems=tuple(problems))
