@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from stores import EXAMPLE_VAULT, met2rdf
 
 from met2rdf.build import build_notes
 from met2rdf.iris import note_iri
 from met2rdf.model import SourceNote
 from met2rdf.parse import parse_note
-from met2rdf.vault import read_note
+from met2rdf.vault import decode_note, read_note
 from met2rdf.vocab import MET, default_vocabulary
 
 CRASHERS = Path(__file__).parent / "fixtures" / "crashers"
@@ -233,3 +235,33 @@ def test_property_links_are_links_and_unquoted_ones_are_reported():
                    if t.predicate.value in (MET + "linksTo", MET + "unresolvedLink"))
     assert links == [("linksTo", f"<{note_iri('X.md')}>"), ("linksTo", f"<{note_iri('Y.md')}>"),
                      ("unresolvedLink", '"Nowhere"')]
+
+
+# Fuzzing the frontmatter: YAML tags, escapes and control characters (found the crashers)
+
+_TAGS = ["", "!!int ", "!!float ", "!!bool ", "!!timestamp ", "!!binary ", "!!set ", "!!omap ",
+         "!!pairs ", "!!str ", "!!null ", "!!seq ", "!!map ", "!!python/object:os.system ",
+         "!custom "]
+_VALUES = ["abc", "12", "1e999", "2024-13-45", "2024-01-01", "yes", "~", "aGVsbG8=", "{a, b}",
+           "[a: 1]", "[[X]]", '"[[X]]"', "[a, [b]]", "&a x", "*a", '"\\ud800"', '"\\udfff"',
+           '"\\x00"', '"\\u2028"', '"\\x84"', '"\\U0010FFFF"', '"\\e"', "a\x0bb", "a\x7fb",
+           "a\x84b", "a\ufffeb", "a\x1b]0;t\x07", "é", "🦀", "'q'", "''", "-", ":"]
+FRONT_LINE = st.tuples(st.sampled_from(["aliases", "tags", "title", "related", "x", "alias"]),
+                       st.sampled_from(_TAGS), st.sampled_from(_VALUES)).map(
+    lambda kv: f"{kv[0]}: {kv[1]}{kv[2]}")
+FRONTMATTER = st.lists(st.one_of(FRONT_LINE, st.sampled_from(["  - a", "  - [[Y]]", "- x"])),
+                       max_size=6).map(lambda lines: "---\n" + "\n".join(lines) + "\n---\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FRONTMATTER)
+def test_any_frontmatter_builds_and_re_parses(front: str):
+    """Any frontmatter of tags, escapes and control characters gives warnings, never an
+    exception, and the note's body facts and a graph that re-parses."""
+    data = (front + "Breast cancer spreads to bone.\n").encode("utf-8", "surrogatepass")
+    source = decode_note(data, "n.md")
+    assert isinstance(source, SourceNote)
+    result = build_notes([source], default_vocabulary(), validate=True, jobs=1)
+    assert any(f.predicate.endswith("spreadsTo") for f in result.facts)
+    parsed = {q.triple for q in ox.parse(result.turtle(), format=ox.RdfFormat.TURTLE)}
+    assert parsed == set(result.triples)

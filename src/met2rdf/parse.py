@@ -59,6 +59,9 @@ class _TextLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # "!!map abc"
+            raise _Refused(f"frontmatter value tagged {_short_tag(node.tag)} is not a mapping; "
+                           "remove the tag, frontmatter ignored", node.start_mark.line)
         seen: dict[str, int] = {}
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
