@@ -285,7 +285,10 @@ NOTE_TEXT = st.lists(st.sampled_from(
                                           "| a | b |\n|---|---|\n", "aliases: ", "tags: ",
                                           "&a ", "*a ", "Breast cancer", " spreads to ",
                                           "liver", "bone mets", "é", "日本", "🦀", "\x00",
-                                          "\u2028", "\ufeff"]), max_size=80).map("".join)
+                                          "\u2028", "\ufeff", "\x0b", "\x7f", "\x84",
+                                          "\ufffe", "\x1b", "!!int ", "!!binary ", "!!set ",
+                                          "!!timestamp ", '"\\ud800"', "related: ",
+                                          "[[Dr. Smith]]"]), max_size=80).map("".join)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

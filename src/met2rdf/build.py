@@ -56,7 +56,7 @@ from .graph import (
 )
 from .iris import BASE, note_iri
 from .model import Concept, Fact, Note, Problem, SourceNote, UnchangedNote
-from .parse import parse_note
+from .parse import ATTACHMENT, parse_note
 from .validate import ValidationReport, ValidationResult, validate_triples
 from .vault import LinkResolver, link_key, read_note, read_vault
 from .vocab import (
@@ -574,6 +574,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     """
     jobs = jobs or min(os.cpu_count() or 1, 8)
     cache = Cache(cache_dir)
+    cache.remove_leftovers()
     base_key = _base_key(vocab, validate)
     if saved is None:
         saved = cache.index(INDEX, base_key)
@@ -650,7 +651,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             if unchanged and old is not None and (touched is None or not touched(old)):
                 entries[note.path] = _kept(old, note)
                 continue
-            links = tuple((t, resolver.resolve(t)) for t in survey.targets if not _is_attachment(t))
+            links = tuple((t, found) for t in survey.targets
+                          if (found := resolver.resolve(t)) is not None or not _is_attachment(t))
             named = named_of(survey)
             if unchanged:
                 assert old is not None
@@ -811,8 +813,8 @@ def alias_labels(surveys: Iterable[Survey]) -> dict[str, list[str]]:
 
 
 def _is_attachment(target: str) -> bool:
-    name = target.rsplit("/", 1)[-1]
-    return "." in name and not name.lower().endswith(".md")
+    """Whether a link that matches no note names a picture, PDF or other attachment."""
+    return ATTACHMENT.search(target.rsplit("/", 1)[-1]) is not None
 
 
 def build_vault(path: Path, vocab: Vocabulary, validate: bool = True,

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import OutputError
+
 # what reading a missing, truncated or foreign pickle raises
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
                TypeError, ImportError, IndexError)
@@ -59,10 +61,37 @@ class Cache:
         return removed
 
     def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"{self.folder}: cannot write the build cache: "
+                              f"{exc.strerror or exc}; make room, or build with --no-cache"
+                              ) from None
+
+    def remove_leftovers(self) -> int:
+        """Remove the temporary files a killed build left (``.NAME.PID.tmp`` of a process
+        that is gone); return how many."""
+        if self.folder is None:
+            return 0
+        removed = 0
+        for folder in (self.folder, *self.folder.glob("??")):
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                pid = entry.name.rsplit(".", 2)[-2] if entry.name.endswith(".tmp") else ""
+                if entry.name.startswith(".") and pid.isdigit() and not _alive(int(pid)):
+                    try:
+                        os.unlink(entry.path)
+                        removed += 1
+                    except OSError:
+                        pass
+        return removed
 
     def index(self, name: str, version: str) -> dict:
         """The mapping saved as ``name`` by a build of this ``version`` ({} if none): the
@@ -132,6 +161,19 @@ class Cache:
 DELTA_SHARE = 8
 # Per file: its signature when read or written and the changes in its delta since.
 _LOADED: dict[Path, tuple[tuple[int, ...] | None, dict]] = {}
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this id runs (then its temporary files may be in use)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0
+    return True
 
 
 def file_signature(st: os.stat_result) -> tuple[int, ...]:

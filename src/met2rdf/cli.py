@@ -33,8 +33,16 @@ from .query import (
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
-from .store import DEFAULT_STORE, StreamLoader, holds_notes, load_files, open_store, read_rdf
-from .validate import validate_graph
+from .store import (
+    DEFAULT_STORE,
+    StreamLoader,
+    holds_notes,
+    load_files,
+    open_store,
+    read_rdf,
+    read_triples,
+)
+from .validate import to_rdflib, validate_graph
 from .vocab import TYPES, load_vocabulary
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
 
@@ -342,17 +350,10 @@ def _write_data(data: bytes, output: Path | None) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate any RDF file against the met2rdf shapes."""
-    from rdflib import Graph
-
-    graph = Graph()
-    try:
-        graph.parse(args.file)
-    except FileNotFoundError:
+    if not args.file.is_file():
         _err(f"met2rdf: {args.file}: no such file")
         return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - rdflib raises many unrelated types on bad input
-        _err(f"{args.file}: cannot parse as RDF: {exc}")
-        return EXIT_DATA
+    graph = to_rdflib(read_triples(args.file))  # parsed strictly, as load does
     report = validate_graph(graph)
     for line in report.lines():
         _err(line)

@@ -30,7 +30,11 @@ _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*")
 _INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z_][\w/-]*)")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
-_ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|wav|ogg|mov|canvas)$", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# what Obsidian opens as an attachment rather than a note: "[[Dr. Smith]]" is a note
+ATTACHMENT = re.compile(r"\.(png|jpe?g|gif|svg|webp|avif|bmp|tiff?|pdf|mp3|m4a|flac|mp4|webm|"
+                        r"mkv|wav|ogg|ogv|mov|3gp|canvas|excalidraw|docx?|xlsx?|pptx?|zip)$",
+                        re.IGNORECASE)
 
 
 class _TextLoader(yaml.SafeLoader):
@@ -56,6 +60,9 @@ class _TextLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # "!!map abc"
+            raise _Refused(f"frontmatter value tagged {_short_tag(node.tag)} is not a mapping; "
+                           "remove the tag, frontmatter ignored", node.start_mark.line)
         seen: dict[str, int] = {}
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
@@ -75,6 +82,10 @@ class _Refused(Exception):
 
 def _construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     value = loader.construct_scalar(node)
+    if _SURROGATE.search(value):
+        raise _Refused(f"frontmatter value {value[:40]!a} holds a lone surrogate (a YAML "
+                       "escape such as \\ud800 that is no character); remove it, frontmatter "
+                       "ignored", node.start_mark.line)
     if node.style is None:
         if value in ("", "~", "null", "Null", "NULL"):
             return None
@@ -83,7 +94,27 @@ def _construct_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return value
 
 
+def _construct_checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """An explicit ``!!int``, ``!!float``, ``!!bool`` or ``!!timestamp``: its value, or
+    a refusal when the text is not one (``!!int abc``)."""
+    try:
+        return _SAFE[node.tag](loader, node)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        raise _Refused(f"frontmatter value {str(node.value)[:40]!r} is not a valid "
+                       f"{_short_tag(node.tag)}; remove the tag or fix "
+                       "the value, frontmatter ignored", node.start_mark.line) from None
+
+
+_YAML = "tag:yaml.org,2002:"
+_SAFE = {_YAML + t: yaml.SafeLoader.yaml_constructors[_YAML + t]
+         for t in ("int", "float", "bool", "timestamp")}
 _TextLoader.yaml_implicit_resolvers = {}
+# !!binary, !!set, !!omap and !!pairs make bytes, sets and pairs, no names: refused as tags
+_TextLoader.yaml_constructors = {
+    tag: make for tag, make in yaml.SafeLoader.yaml_constructors.items()
+    if tag not in {_YAML + t for t in ("binary", "set", "omap", "pairs")}}
+for _tag in _SAFE:
+    _TextLoader.add_constructor(_tag, _construct_checked)
 _TextLoader.add_constructor("tag:yaml.org,2002:str", _construct_scalar)
 
 
@@ -170,7 +201,13 @@ def _front_matter(lines: list[str], path: str) -> tuple[Meta, list[Problem]]:
 
 def _read_yaml(text: str, path: str) -> tuple[Meta, list[Problem]]:
     """Load YAML frontmatter (which starts on line 2 of the file) into a mapping."""
-    loader = _TextLoader(text)
+    try:
+        loader = _TextLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 2
+        return ({}, {}), [Problem(SourceSpan(path, line),
+                                  f"frontmatter holds the control character U+{exc.character:04X}, "
+                                  "which YAML does not allow; remove it, frontmatter ignored")]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -277,6 +314,32 @@ def _names(meta: Meta, key: str, path: str,
         if text:
             out.append(text)
     return out
+
+
+_NAME_KEYS = ("aliases", "alias", "tags", "tag", "title")
+
+
+def _property_links(meta: Meta, path: str, problems: list[Problem]) -> list[WikiLink]:
+    """Return the wikilinks in frontmatter properties (``related: "[[X]]"``, or a list of
+    them), at their key's line; an unquoted ``[[X]]``, which YAML reads as a nested list,
+    is reported and left out."""
+    links: list[WikiLink] = []
+    for key, value in meta[0].items():
+        if key.lower() in _NAME_KEYS:
+            continue
+        span = SourceSpan(path, meta[1].get(key, 1))
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                for match in _WIKILINK.finditer(item):
+                    target, heading, shown = split_link(match.group(2))
+                    if target:
+                        links.append(WikiLink(target, heading, shown, bool(match.group(1)),
+                                              span))
+            elif isinstance(item, list):
+                problems.append(Problem(span, f"frontmatter {key!r} holds a nested list, as "
+                                              "YAML reads an unquoted [[link]]; write links "
+                                              "in quotes (\"[[X]]\"), left out"))
+    return links
 
 
 def _word(value: Any) -> Any:
@@ -578,6 +641,7 @@ def parse_note(source: SourceNote) -> Note:
         aliases.append(title_meta.strip())
     tags = _tags(_names(meta, "tags", source.path, problems)
                  + _names(meta, "tag", source.path, problems)) + inline_tags
+    links = _property_links(meta, source.path, problems) + links
     return Note(path=source.path, title=source.title, aliases=_unique(aliases),
                 tags=_unique(tags), links=tuple(links), blocks=tuple(blocks),
                 problems=tuple(problems))

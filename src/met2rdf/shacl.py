@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from .errors import ShapesError
@@ -28,6 +28,9 @@ _TYPE_OF = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/" \
 _NODE_KEYS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH["class"],
               SH.property, SH.sparql, SH.message, RDF.type, SH.name, SH.description,
               SH.severity, SH.deactivated}
+_CASTS = {str(XSD[name]) for name in (  # XSD datatypes SPARQL can cast a string to
+    "string", "boolean", "integer", "decimal", "float", "double", "dateTime", "date", "time",
+    "duration", "yearMonthDuration", "dayTimeDuration")}
 _PROPERTY_KEYS = {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind,
                   SH.pattern, SH.minInclusive, SH.uniqueLang, SH.qualifiedValueShape,
                   SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.message, SH.name,
@@ -99,7 +102,12 @@ def _property_checks(shapes: Graph, node: URIRef, prop: Node,
     for cls in shapes.objects(prop, SH["class"]):
         add(f"{values} FILTER NOT EXISTS {{ ?value {_TYPE_OF} {_iri(cls)} }}")
     for dt in shapes.objects(prop, SH.datatype):
-        add(f"{values} FILTER(!isLiteral(?value) || datatype(?value) != {_iri(dt)})")
+        # an ill-formed literal ("abc"^^xsd:integer) has the datatype but not a value of it,
+        # which pySHACL reports: the cast to it fails
+        ill_formed = (f" || !COALESCE(isLiteral({_iri(dt)}(str(?value))), false)"
+                      if str(dt) in _CASTS else "")
+        add(f"{values} FILTER(!isLiteral(?value) || datatype(?value) != {_iri(dt)}"
+            f"{ill_formed})")
     for kind in shapes.objects(prop, SH.nodeKind):
         if str(kind) not in _NODE_KINDS:
             raise ShapesError(f"sh:nodeKind {kind} is not compiled")

@@ -106,7 +106,11 @@ def sync_store(store: ox.Store, chunks: Iterable[Chunk], remember: Path | None =
     want = {iri: key for iri, key, _ in wanted}
     dataset = _digest_keys(want)
     present = _named_graphs(store, have if known else None)
-    loaded = _sync(store, wanted, want, dataset, have, dataset_before, present)
+    try:
+        loaded = _sync(store, wanted, want, dataset, have, dataset_before, present)
+    except OSError as exc:  # a full disk, a read-only folder: the next build loads again
+        raise StoreError(f"cannot write the store: {exc}; make room and build again (the "
+                         "graphs not loaded are loaded by the next build)") from None
     if 2 * loaded >= len(want) and loaded >= BULK:  # mostly new: compact the bulk loader's
         store.optimize()  # files (10,000 notes: 11 s, then lookups take half the time)
         writes = 0
@@ -387,6 +391,14 @@ def read_rdf(path: Path) -> ox.Store:
     if next(store.named_graphs(), None) is None:
         store.update(_NOTE_GRAPHS)
     return store
+
+
+def read_triples(path: Path) -> set[ox.Triple]:
+    """Read an RDF file strictly, as ``load`` reads it: its triples, those of every named
+    graph of an N-Quads or TriG file included."""
+    store = ox.Store()
+    load_file(store, path)
+    return {quad.triple for quad in store}
 
 
 def _reason(exc: SyntaxError) -> str:

@@ -118,6 +118,9 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
     else:
         notes = _note_files(root)
     for rel, path in notes:
+        if (unreadable := _bad_name(rel)) is not None:
+            yield unreadable
+            continue
         if known:
             signature = known.get(rel)
             if signature:
@@ -128,6 +131,20 @@ def read_vault(root: Path, known: Mapping[str, tuple[int, ...]] | None = None
                 except OSError:
                     pass
         yield read_note(rel, path)
+
+
+def _bad_name(rel: str) -> Problem | None:
+    """The problem of a vault path that is not valid UTF-8 (its bytes decoded with
+    surrogate escapes, as ``os`` gives them), shown with U+FFFD for the bad bytes."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = rel.encode("utf-8", "surrogateescape")
+        shown = raw.decode("utf-8", "replace")
+        return Problem(SourceSpan(shown, 1),
+                       f"the file name is not valid UTF-8 (byte 0x{raw[exc.start]:02x}... at "
+                       f"character {exc.start}); rename the note, skipped")
+    return None
 
 
 def read_note(rel: str, path: Path | str) -> SourceNote | Problem:
@@ -175,17 +192,19 @@ class LinkResolver:
     """
 
     def __init__(self, paths: Iterable[str]) -> None:
-        self._by_path: dict[str, str] = {}
+        self._by_path: dict[str, list[str]] = {}
         self._by_name: dict[str, list[str]] = {}
         self._memo: dict[str, tuple[str, ...]] = {}
         for path in sorted(paths):
             key = link_key(path[:-len(NOTE_SUFFIX)] if path.lower().endswith(NOTE_SUFFIX)
                            else path)
-            self._by_path.setdefault(key, path)
+            self._by_path.setdefault(key, []).append(path)
             self._by_name.setdefault(key.rpartition("/")[2], []).append(path)
         for names in self._by_name.values():
             names.sort(key=lambda p: (p.count("/"), p))
         self.ambiguous = {k: tuple(v) for k, v in self._by_name.items() if len(v) > 1}
+        # paths that differ only in case or Unicode form (Bone.md, bone.md): one name
+        self.collisions = {k: tuple(v) for k, v in self._by_path.items() if len(v) > 1}
 
     @staticmethod
     def name(target: str) -> str:
@@ -203,7 +222,7 @@ class LinkResolver:
     def _candidates(self, target: str) -> tuple[str, ...]:
         key = _RELATIVE.sub("", link_key(target).removesuffix(NOTE_SUFFIX))
         if key in self._by_path:
-            return (self._by_path[key],)
+            return tuple(self._by_path[key])
         found = self._by_name.get(_name(key), [])
         if "/" in key:
             found = [p for p in found if link_key(p).removesuffix(NOTE_SUFFIX)
@@ -218,16 +237,24 @@ class LinkResolver:
     def ambiguities(self, targets: Iterable[str]) -> list[Problem]:
         """Return a warning at each note that links to a shared name cannot reach.
 
-        One per note passed over (at its line 1), for the targets that match several notes.
+        One per note passed over (at its line 1): each note whose path differs from an
+        earlier one only in case or Unicode form, and each note passed over by one of the
+        ``targets`` that match several notes.
         """
+        colliding = {path: paths[0] for paths in self.collisions.values() for path in paths[1:]}
         passed_over: dict[str, tuple[str, str]] = {}
         for target in sorted(set(targets)):
             if self.name(target) not in self.ambiguous:  # one note at most has its name
                 continue
             found = self.candidates(target)
             for path in found[1:]:
-                passed_over.setdefault(path, (target, found[0]))
-        return [Problem(SourceSpan(path, 1), f"[[{target}]] matches this note and "
-                                             f"{chosen}, and links to {chosen}; write "
-                                             "the folder in links to choose")
-                for path, (target, chosen) in sorted(passed_over.items())]
+                if path not in colliding:
+                    passed_over.setdefault(path, (target, found[0]))
+        same = [Problem(SourceSpan(path, 1), f"this note's path differs from {first} only in "
+                                             f"case or Unicode form, so links reach {first}; "
+                                             "rename one of them")
+                for path, first in sorted(colliding.items())]
+        return same + [Problem(SourceSpan(path, 1), f"[[{target}]] matches this note and "
+                                                    f"{chosen}, and links to {chosen}; write "
+                                                    "the folder in links to choose")
+                       for path, (target, chosen) in sorted(passed_over.items())]
