@@ -98,8 +98,6 @@ class NoteExtractor:
         self.topic_facts: list[Fact] = []
         self.metastasis = next((c for c in vocab.concepts.values()
                                 if c.type == "Metastasis" and c.umbrella), None)
-        self.cancer = next((c for c in vocab.concepts.values()
-                            if c.type == "CancerType" and c.umbrella and not c.broader), None)
         names = [m for name in (note.title, *note.aliases) for m in vocab.find(name)]
         unsupported = unsupported_acronyms([*names, *(m for v in self.views for m in v.mentions)],
                                            vocab, says_oncology(note, cues))
@@ -112,8 +110,6 @@ class NoteExtractor:
         if self.complication is not None:
             self.topic = self._eponymous_cause(named) or self._complication_cause(named)
         self.oncology = self._about_oncology()
-        if self.topic is None and self.complication is None and self._titled_oncology():
-            self.topic = self.cancer  # "Oncologic emergencies": cancer in general
         if self.oncology:
             self._section_causes()
         parents = {b.parent for b in note.blocks if b.parent is not None}
