@@ -49,16 +49,9 @@ class Cache:
         how many."""
         if self.folder is None:
             return 0
-        removed = 0
-        for folder in self.folder.glob("??"):
-            for entry in os.scandir(folder):
-                if entry.name not in keep and not entry.name.startswith("."):
-                    try:
-                        os.unlink(entry.path)
-                        removed += 1
-                    except OSError:
-                        pass
-        return removed
+        return sum(_unlink(entry.path) for folder in self.folder.glob("??")
+                   for entry in os.scandir(folder)
+                   if entry.name not in keep and not entry.name.startswith("."))
 
     def _write(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -86,11 +79,7 @@ class Cache:
             for entry in entries:
                 pid = entry.name.rsplit(".", 2)[-2] if entry.name.endswith(".tmp") else ""
                 if entry.name.startswith(".") and pid.isdigit() and not _alive(int(pid)):
-                    try:
-                        os.unlink(entry.path)
-                        removed += 1
-                    except OSError:
-                        pass
+                    removed += _unlink(entry.path)
         return removed
 
     def index(self, name: str, version: str) -> dict:
@@ -161,6 +150,15 @@ class Cache:
 DELTA_SHARE = 8
 # Per file: its signature when read or written and the changes in its delta since.
 _LOADED: dict[Path, tuple[tuple[int, ...] | None, dict]] = {}
+
+
+def _unlink(path: str) -> int:
+    """Remove a file; 1 if it went, 0 if it could not (gone already, no permission)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        return 0
+    return 1
 
 
 def _alive(pid: int) -> bool:
