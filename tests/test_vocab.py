@@ -397,3 +397,24 @@ def test_british_spellings_fold_to_american():
         "four", "hour", "shoe", "toe", "aerobic"]
     vocab = default_vocabulary()
     assert vocab.lookup("bacteraemia") is vocab.lookup("bacteremia") is not None
+
+
+def test_parsed_vocabulary_is_kept_in_the_user_cache(tmp_path: Path, monkeypatch):
+    """The shipped vocabulary read back from the user's cache folder is the parsed one; a
+    broken cache file is parsed over and replaced, and an unwritable folder is passed over."""
+    from met2rdf import vocab as vocab_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parse = vocab_module.default_vocabulary.__wrapped__
+    first = parse()
+    files = list((tmp_path / "met2rdf").glob("vocabulary-*.pickle"))
+    assert len(files) == 1
+    again = parse()
+    assert again is not first and again.concepts == first.concepts
+    assert again.lookup("bone pain") == first.lookup("bone pain") is not None
+    files[0].write_bytes(b"not a pickle")
+    assert parse().concepts == first.concepts
+    assert files[0].read_bytes() != b"not a pickle"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file where the folder should be")
+    assert parse().concepts == first.concepts

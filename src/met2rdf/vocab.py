@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
+import os
+import pickle
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -331,9 +337,63 @@ SHIPPED = ("vocab.ttl", "terms.ttl")  # the curated layer, then the terms derive
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
     """Return the vocabulary shipped with met2rdf: the curated concepts of vocab.ttl and
-    those derived from standard ontologies in terms.ttl (``python -m met2rdf.lexicon``)."""
-    return Vocabulary(concepts_of((package_data(name), f"met2rdf/data/{name}")
-                                  for name in SHIPPED))
+    those derived from standard ontologies in terms.ttl (``python -m met2rdf.lexicon``).
+
+    Parsing its ~20,000 concepts takes about a second, so the parsed vocabulary is kept
+    in the user's cache folder (``$XDG_CACHE_HOME/met2rdf`` or ``~/.cache/met2rdf``),
+    keyed by the data files and the code that reads them; reading it back takes ~0.1 s.
+    A cache that cannot be read or written is passed over.
+    """
+    data = [package_data(name) for name in SHIPPED]
+    key = hashlib.sha256(b"\0".join([*_reader_sources(), *data])).hexdigest()[:32]
+    cached = _read_cached(key)
+    if cached is not None:
+        return cached
+    vocab = Vocabulary(concepts_of((part, f"met2rdf/data/{name}")
+                                   for part, name in zip(data, SHIPPED, strict=True)))
+    _write_cached(key, vocab)
+    return vocab
+
+
+def _reader_sources() -> list[bytes]:
+    """The code a pickled vocabulary depends on (its classes), with the Python version."""
+    here = Path(__file__).resolve().parent
+    return [sys.version.encode(), *((here / name).read_bytes() for name in ("vocab.py",
+                                                                            "model.py"))]
+
+
+def _cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "met2rdf"
+
+
+def _read_cached(key: str) -> Vocabulary | None:
+    try:
+        data = (_cache_folder() / f"vocabulary-{key}.pickle").read_bytes()
+        gc.disable()  # many small objects: the collector would run again and again
+        try:
+            vocab = pickle.loads(data)
+        finally:
+            gc.enable()
+    except Exception:  # noqa: BLE001 - any failure of an old or broken cache file
+        return None
+    return vocab if isinstance(vocab, Vocabulary) else None
+
+
+def _write_cached(key: str, vocab: Vocabulary) -> None:
+    folder = _cache_folder()
+    target = folder / f"vocabulary-{key}.pickle"
+    tmp = folder / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pickle.dumps(vocab, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, target)
+        for old in folder.glob("vocabulary-*.pickle"):
+            if old != target:
+                old.unlink(missing_ok=True)  # a vocabulary of an older release or code
+    except OSError:
+        with contextlib.suppress(OSError):  # the folder may be a file, or read-only
+            tmp.unlink(missing_ok=True)
 
 
 def load_vocabulary(paths: Iterable[Path] = ()) -> Vocabulary:
