@@ -12,7 +12,6 @@ from .cues import Cues
 
 _CLAUSE_END = re.compile(r"[,;:]|\s-\s|\bbut\b|\bwhen\b|\bif\b|\bunless\b", re.IGNORECASE)
 TASK = re.compile(r"\s*(?:\[[ xX?/-]\]|(?:TODO|DOING|LATER|NOW|WAITING|DONE)\b)")
-_NOUN_NEGATION = re.compile(r"without|w/o|absence of|free of")
 LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:\b(?:or|and|nor)\b)?\s*", re.IGNORECASE)
 _ACTIONS = ("DiagnosticModality", "Treatment")
 _ASIDE_ENDS = re.compile(r"[;:.]|\b(?:but|however|whereas)\b", re.IGNORECASE)
@@ -28,7 +27,7 @@ def negated(view: BlockView, sent: Sentence, obj: Mention) -> bool:
     if before and not any(before[-1][1] <= s and e <= obj.start
                           for s, e in view.cues["contrast"]):
         s, e = before[-1]
-        if not _NOUN_NEGATION.fullmatch(view.lower[s:e].strip()):
+        if not view.cues_of.noun_negation.fullmatch(view.lower[s:e].strip()):
             return True
         if coordinated_with(view, e, obj):
             return True  # "without fever or weight loss": both

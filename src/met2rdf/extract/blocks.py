@@ -190,6 +190,11 @@ class BlockView:
         return not self.annotates(mention, obj) and any(
             s < mention.start < e and not s < obj.start < e for s, e in self.parentheses)
 
+    @property
+    def cues_of(self) -> Cues:
+        """The cue patterns this block is read with."""
+        return self._cues
+
     # Cue positions are found only in blocks that have mentions (most blocks have none).
     @cached_property
     def lower(self) -> str:

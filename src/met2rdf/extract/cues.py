@@ -35,6 +35,12 @@ class Cues:
     route: re.Pattern[str]
     oncology: re.Pattern[str]
     aside: re.Pattern[str]
+    noun_negation: re.Pattern[str]  # negations that govern only their own noun phrases
+    tied: re.Pattern[str]  # the words between an object and the subject it is said of
+    anaphor: re.Pattern[str]
+    other_side: re.Pattern[str]  # "to the other lung": no spread within one organ
+    primary: re.Pattern[str]  # a table's first column of primary cancers
+    node_findings: tuple[str, ...]  # findings of enlarged nodes ("... lymphadenopathy")
 
 
 def any_of(patterns: list[str]) -> re.Pattern[str]:
@@ -69,6 +75,14 @@ def load_cues() -> Cues:
         route=any_of(data["route"]["patterns"]),
         oncology=any_of(data["oncology"]["patterns"]),
         aside=any_of(data["aside"]["patterns"]),
+        noun_negation=any_of(data["negation"]["noun"]),
+        tied=re.compile(r"[^.;:,()]{0,40}?\b(?:" + any_of(data["tied"]["links"]).pattern
+                        + r")\s+(?:(?:" + any_of(data["tied"]["modifiers"]).pattern
+                        + r")\s+)*"),
+        anaphor=any_of(data["anaphor"]["patterns"]),
+        other_side=re.compile(r"\b(?:" + "|".join(data["spread"]["other_side"]) + r")\s+$"),
+        primary=any_of(data["tables"]["primary"]),
+        node_findings=tuple(data["nodes"]["findings"]),
     )
 
 

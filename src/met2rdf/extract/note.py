@@ -11,7 +11,7 @@ from ..vocab import Vocabulary
 from .assertion import SILENT_BLOCKS, SILENT_SENTENCES, UNASSERTED, first_cue, hedge_of, negated
 from .blocks import BlockView, Sentence, coordinated_cancers, is_subject
 from .cues import RELATION_OF, SILENT_FRAMES, Cues, frame_of
-from .subjects import ANAPHOR, coordinated_subjects, unknown_link_opening
+from .subjects import coordinated_subjects, unknown_link_opening
 from .tables import Tables
 from .topic import (
     ACRONYM,
@@ -24,13 +24,7 @@ from .topic import (
     unsupported_acronyms,
 )
 
-# between an object and the subject it is said of: "CT is used to stage a melanoma",
-# "trastuzumab in metastatic HER2-positive disease", "surgery for early rectal cancer"
-_TIED = re.compile(r"[^.;:,()]{0,40}?\b(?:to (?:stage|diagnose|treat|detect|screen for|monitor|"
-                   r"evaluate|assess|manage|image)|for|in)\s+(?:(?:an?|the|patients?|with|"
-                   r"metastatic|advanced|early|early-stage|locali[sz]ed|recurrent|suspected)\s+)*")
 _CONDITION = re.compile(r"\b(?:with|having)\s+(?:[\w-]+\s+){0,5}$")
-_OTHER = re.compile(r"\b(?:other|opposite|contralateral)\s+$")
 _ARROW = re.compile(r"→|->|=>|⇒|⟶")
 _PAREN_REACH = 40  # characters from a metastasis to the parenthesis that lists its sources
 
@@ -45,7 +39,6 @@ def _unasserted(view: BlockView, sent: Sentence, obj: Mention, cues: Cues) -> bo
     return False
 
 
-_NODE_FINDINGS = ("lymphadenopathy", "adenopathy")
 
 
 def _is_lymph_node(concept: Concept) -> bool:
@@ -323,7 +316,7 @@ class NoteExtractor:
         own = [m.concept for m in in_sentence if view.parentheses
                and view.annotates(m, obj)]  # "SIADH (SCLC)"
         tied = next(([m.concept] for m in in_sentence if m.start >= obj.end
-                     and _TIED.fullmatch(view.lower, obj.end, m.start)), [])  # "CT to stage X"
+                     and self.cues.tied.fullmatch(view.lower, obj.end, m.start)), [])  # "CT to stage X"
         candidates = [*own, *before[::-1], *tied, *([previous] if previous else []), *context,
                       *after]
         candidates = [c for c in candidates if usable(c)]
@@ -405,7 +398,7 @@ class NoteExtractor:
         for sent in view.sentences:
             if any(rule(view, sent) for rule in SILENT_SENTENCES):
                 continue
-            if previous is None and ANAPHOR.search(view.lower, sent.start, sent.end):
+            if previous is None and self.cues.anaphor.search(view.lower, sent.start, sent.end):
                 previous = antecedent
             inside = list(view.in_sentence(sent))
             if inside:
@@ -445,7 +438,8 @@ class NoteExtractor:
                                         scope.context)
             if subject is None or subject.iri == target or (
                     relation == "spreadsTo" and subject.primary_site == target
-                    and not _OTHER.search(view.lower, max(0, obj.start - 20), obj.start)):
+                    and not self.cues.other_side.search(view.lower, max(0, obj.start - 20),
+                                                       obj.start)):
                 continue  # "lung cancer spreads within the lung" (but "to the other lung")
             if explicit is not None and subject.iri not in explicit and column is None:
                 continue
@@ -477,7 +471,7 @@ class NoteExtractor:
             return None, antecedent  # "lymphomas, mesotheliomas and ...": no one antecedent
         if specific or (subjects and previous is None):
             return (specific or subjects)[0], (specific or subjects)[0]
-        if not subjects and not ANAPHOR.search(view.lower, sent.start, sent.end) \
+        if not subjects and not self.cues.anaphor.search(view.lower, sent.start, sent.end) \
                 and view.block.text[sent.start:sent.end].rstrip().endswith((".", "!")):
             return None, antecedent  # the next sentence but one needs "it", "the tumour"...
         return previous, antecedent
@@ -521,7 +515,7 @@ class NoteExtractor:
         """The regional lymph nodes an enlarged-node finding names ("cervical
         lymphadenopathy", "axillary adenopathy"); None for other findings and bare ones."""
         label = finding.concept.pref_label.lower()
-        if not label.endswith(_NODE_FINDINGS):
+        if not label.endswith(self.cues.node_findings):
             return None
         words = label.split()[:-1] or view.block.text[:finding.start].split()[-1:]
         region = self.vocab.lookup(f"{' '.join(words)} lymph node") if words else None

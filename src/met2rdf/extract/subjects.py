@@ -3,14 +3,9 @@ speak of something else."""
 
 from __future__ import annotations
 
-import re
-
 from ..model import Concept, Mention
 from .assertion import LIST_GAP
 from .blocks import BlockView, Sentence, is_subject
-
-ANAPHOR = re.compile(r"\b(?:it|its|they|their|these|this|such)\b|"
-                      r"\bthe (?:tumou?r|cancer|carcinoma|disease|lesion|malignancy|mass)e?s?\b")
 
 
 def unknown_link_opening(view: BlockView, sent: Sentence) -> str | None:

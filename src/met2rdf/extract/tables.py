@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from ..model import Block, Concept, Mention
 from ..vocab import Vocabulary
 from .blocks import BlockView, is_subject
 from .cues import Cues, frame_of
-
-_PRIMARY = re.compile(r"\bprimar(?:y|ies)\b|\borigin\b")
 
 
 class Tables:
@@ -93,7 +89,7 @@ class Tables:
             return False
         s, e = header.block.cells[0]
         title = header.block.text[s:e].lower()
-        return bool(self.cues.oncology.search(title) or _PRIMARY.search(title))
+        return bool(self.cues.oncology.search(title) or self.cues.primary.search(title))
 
     def first_cell_subject(self, view: BlockView, s: int, e: int) -> Concept | None:
         first = [m for m in view.mentions if s <= m.start < e]
