@@ -128,6 +128,7 @@ def is_acronym(label: str) -> bool:
 
 
 _LOOKUPS_KEPT = 200_000  # exact-label lookups a vocabulary remembers for its lifetime
+_SHORT_TEXT = 80  # texts up to this long: their mentions are remembered too
 
 
 class Vocabulary:
@@ -214,7 +215,19 @@ class Vocabulary:
         return None
 
     def find(self, text: str) -> list[Mention]:
-        """Find concept mentions in text, longest match first, left to right."""
+        """Find concept mentions in text, longest match first, left to right (short texts,
+        titles and list items that recur, are remembered like lookups)."""
+        if len(text) > _SHORT_TEXT:
+            return self._find(text)
+        memo = self.__dict__.setdefault("_found", {})
+        found = memo.get(text)
+        if found is None:
+            found = self._find(text)
+            if len(memo) < _LOOKUPS_KEPT:
+                memo[text] = found
+        return list(found)
+
+    def _find(self, text: str) -> list[Mention]:
         tokens = tokenize(text)
         words = [t[0] for t in tokens]
         mentions: list[Mention] = []
@@ -254,7 +267,7 @@ class Vocabulary:
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle the concepts and indexes, not the lookups this process remembered."""
-        return {k: v for k, v in self.__dict__.items() if k != "_looked_up"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_looked_up", "_found")}
 
 
 MATCHES = ("closeMatch", "broadMatch", "narrowMatch", "relatedMatch")

@@ -41,6 +41,8 @@ class Cues:
     other_side: re.Pattern[str]  # "to the other lung": no spread within one organ
     primary: re.Pattern[str]  # a table's first column of primary cancers
     node_findings: tuple[str, ...]  # findings of enlarged nodes ("... lymphadenopathy")
+    # per kind of scanned cue, a fast test that a text may hold one (None: always scan)
+    prefilters: tuple[tuple[str, re.Pattern[str] | None], ...] = ()
 
 
 def any_of(patterns: list[str]) -> re.Pattern[str]:
@@ -83,7 +85,52 @@ def load_cues() -> Cues:
         other_side=re.compile(r"\b(?:" + "|".join(data["spread"]["other_side"]) + r")\s+$"),
         primary=any_of(data["tables"]["primary"]),
         node_findings=tuple(data["nodes"]["findings"]),
+        prefilters=tuple((name, _prefilter(_scanned_patterns(data, name)))
+                         for name in SCANNED),
     )
+
+
+_SPECIAL = set("\\.^$*+?{}[]()|")
+
+
+def _scanned_patterns(data: dict, name: str) -> list[str]:
+    return data["negation"]["contrast"] if name == "contrast" else data[name]["patterns"]
+
+
+def _prefilter(patterns: list[str]) -> re.Pattern[str] | None:
+    """A pattern of the literal words every cue pattern starts with ("side[- ]effects?" ->
+    "side", "(?:seen|commoner) in" -> "seen", "commoner"), which the regex engine finds
+    fast; None when one of them has no such start.  A text the prefilter does not match
+    holds none of the cues."""
+    prefixes: list[str] = []
+    for pattern in patterns:
+        starts = _literal_starts(pattern.removeprefix("\\b"))
+        if not starts:
+            return None
+        prefixes.extend(starts)
+    return re.compile("|".join(sorted(set(map(re.escape, prefixes)))))
+
+
+def _literal_starts(body: str) -> list[str]:
+    """The literal texts a regex starts with, [] when it may start otherwise."""
+    if body.startswith("(?:"):
+        close = body.find(")")
+        branches = body[3:close].split("|") if close != -1 else []
+        if not branches or any("(" in b for b in branches):
+            return []
+        starts = [_literal_start(b) for b in branches]
+        return starts if all(starts) else []
+    start = _literal_start(body)
+    return [start] if start else []
+
+
+def _literal_start(body: str) -> str:
+    end = 0
+    while end < len(body) and body[end] not in _SPECIAL:
+        end += 1
+    if end < len(body) and body[end] in "?*{":
+        end -= 1  # "factors?": the last letter is optional
+    return body[:max(end, 0)]
 
 
 _JOINED = re.compile(r"\band\b|&|,|/")  # "Etiology and ...", not "Side effects of treatment"
