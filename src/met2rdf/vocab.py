@@ -61,12 +61,15 @@ _BRITISH = re.compile(r"(?<=[a-z])ae(?=[a-z])|^oe(?=[a-z]{3})|(?<=[cm])oe(?=[a-z
                       r"|(?<=[a-z]{2})oea(?=$|[lc])|(?<=[a-z]{3})our$")
 
 
+_AMERICAN = {"ae": "e", "oe": "e", "oea": "ea", "our": "or"}
+
+
 def _american(w: str) -> str:
     """"haematuria" -> "hematuria", "oedema" -> "edema", "diarrhoea" -> "diarrhea",
     "tumour" -> "tumor" (in words long enough not to be other words: four, shoe)."""
     if len(w) < 6 or not _BRITISH.search(w):
         return w
-    return _BRITISH.sub(lambda m: {"ae": "e", "oe": "e", "oea": "ea", "our": "or"}[m.group()], w)
+    return _BRITISH.sub(lambda m: _AMERICAN[m.group()], w)
 
 
 def _strip_accents(text: str) -> str:

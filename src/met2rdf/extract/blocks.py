@@ -96,7 +96,7 @@ class CuePositions(dict[str, list[tuple[int, int]]]):
     def __missing__(self, name: str) -> list[tuple[int, int]]:
         if name not in SCANNED:
             raise KeyError(name)
-        quick = dict(self._cues.prefilters).get(name)
+        quick = self._cues.prefilters.get(name)
         if quick is not None and quick.search(self._lower) is None:
             spans: list[tuple[int, int]] = []  # not one of the cues' first words is there
         else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..vocab import package_data
@@ -42,7 +43,7 @@ class Cues:
     primary: re.Pattern[str]  # a table's first column of primary cancers
     node_findings: tuple[str, ...]  # findings of enlarged nodes ("... lymphadenopathy")
     # per kind of scanned cue, a fast test that a text may hold one (None: always scan)
-    prefilters: tuple[tuple[str, re.Pattern[str] | None], ...] = ()
+    prefilters: Mapping[str, re.Pattern[str] | None] = field(default_factory=dict)
 
 
 def any_of(patterns: list[str]) -> re.Pattern[str]:
@@ -85,8 +86,7 @@ def load_cues() -> Cues:
         other_side=re.compile(r"\b(?:" + "|".join(data["spread"]["other_side"]) + r")\s+$"),
         primary=any_of(data["tables"]["primary"]),
         node_findings=tuple(data["nodes"]["findings"]),
-        prefilters=tuple((name, _prefilter(_scanned_patterns(data, name)))
-                         for name in SCANNED),
+        prefilters={name: _prefilter(_scanned_patterns(data, name)) for name in SCANNED},
     )
 
 
