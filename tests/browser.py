@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stores import stop
+
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
          "--disable-default-apps", "--disable-extensions", "--mute-audio",
@@ -154,10 +156,5 @@ def chromium_page(executable: str, width: int = 1280, height: int = 900,
         finally:
             socket.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
         shutil.rmtree(profile, ignore_errors=True)

@@ -96,6 +96,16 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float =
     raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
 
 
+def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """End a server a test started: ask it to stop, and kill it if it does not in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @contextmanager
 def oxigraph_server(location: Path, port: int | None = None
                     ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from stores import build, free_port, http_query, met2rdf, wait_listening
+from stores import build, free_port, http_query, met2rdf, stop, wait_listening
 from test_push_digest import awkward_vault, local
 
 from met2rdf.push import MANIFEST_GRAPH
@@ -61,12 +61,7 @@ def virtuoso(tmp_path: Path) -> Iterator[str]:
         wait_listening(port, process, seconds=90)  # a new database takes a few seconds
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace=30)
 
 
 def server_quads(url: str) -> set[ox.Quad]:
