@@ -19,9 +19,9 @@ from typing import TypeVar
 import pyoxigraph as ox
 from conftest import FIXTURES, REPO
 
-from met2rdf.build import BuildResult, build_vault
+from met2rdf.build import BuildResult, NamedGraph, build_vault
 from met2rdf.store import replace_graphs
-from met2rdf.vocab import load_vocabulary
+from met2rdf.vocab import MET, load_vocabulary
 
 EXAMPLE_VAULT = REPO / "examples" / "vault"
 OWN_VAULT = FIXTURES / "ask" / "vault"
@@ -39,6 +39,24 @@ def store_of(vault: Path) -> ox.Store:
     store = ox.Store()
     replace_graphs(store, build(vault).graphs)
     return store
+
+
+def note_links(graph: NamedGraph) -> list[tuple[str, str]]:
+    """The links of one note's graph: ("linksTo", "<note IRI>") for a resolved one,
+    ("unresolvedLink", "target@line,line") for one to no note."""
+    by = {}
+    for t in graph.triples:
+        by.setdefault(t.subject.value, []).append(t)
+    found = []
+    for t in graph.triples:
+        if t.predicate.value == MET + "linksTo":
+            found.append(("linksTo", str(t.object)))
+        elif t.predicate.value == MET + "unresolvedLink":
+            node = by[t.object.value]
+            target = next(x.object.value for x in node if x.predicate.value == MET + "target")
+            lines = sorted(int(x.object.value) for x in node if x.predicate.value == MET + "line")
+            found.append(("unresolvedLink", f"{target}@{','.join(map(str, lines))}"))
+    return sorted(found)
 
 
 def met2rdf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

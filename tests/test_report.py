@@ -104,7 +104,7 @@ def test_health_of_the_example_vault():
         1, len(result.facts), True, True)
     assert health.facts == len({(f.subject, f.predicate, f.object) for f in result.facts})
     assert health.problems == () and health.results == ()
-    assert len(health.unresolved) == 3 and {note for _, note in health.unresolved} == {"Mets.md"}
+    assert len(health.unresolved) == 3 and {note for _, note, _ in health.unresolved} == {"Mets.md"}
     skos = "http://www.w3.org/2004/02/skos/core#"
     named = {t.subject.value for t in result.triples if t.predicate.value == skos + "prefLabel"}
     with_id = {t.subject.value for t in result.triples if t.predicate.value == skos + "exactMatch"}
@@ -113,7 +113,7 @@ def test_health_of_the_example_vault():
 
 def test_health_names_skipped_notes_problems_and_unresolved_links(tmp_path: Path):
     """A binary note is skipped, bad frontmatter is a problem of a note that still builds,
-    and a link to no note is listed; the page shows each with path:line."""
+    and a link to no note is listed with its line; the page shows each with path:line."""
     vault = tmp_path / "vault"
     shutil.copytree(VAULT, vault)
     (vault / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
@@ -122,8 +122,11 @@ def test_health_names_skipped_notes_problems_and_unresolved_links(tmp_path: Path
     assert [(p.path, p.line, p.skipped) for p in health.problems] == [
         ("image.md", 3, True), ("Breast cancer.md", 2, False)]
     assert health.skipped == ("image.md",) and health.notes == 3
-    assert ("Nowhere to be found", "Brain mets.md") in health.unresolved
+    line = next(n for n, text in enumerate((vault / "Brain mets.md").read_text().splitlines(), 1)
+                if "[[Nowhere to be found" in text)
+    assert ("Nowhere to be found", "Brain mets.md", line) in health.unresolved
     page = to_html(report).decode()
+    assert f"Brain mets.md:{line}</span>" in page
     assert "image.md:3</span></td><td>skipped</td><td>binary data" in page
     assert "Breast cancer.md:2</span></td><td></td><td>frontmatter &#x27;aliases&#x27;" in page
     assert "[[Nowhere to be found]]" in page

@@ -3,7 +3,8 @@
 Provenance is RDF reification: every relation triple ``s p o`` has a ``met:Fact`` node
 (``rdf:subject``/``rdf:predicate``/``rdf:object``) whose ``met:evidence`` nodes each name
 the note (``prov:wasDerivedFrom``), the line (``met:line``), the hedge (``met:hedge``) and
-the sentence (``met:quote``).
+the sentence (``met:quote``).  A wikilink to no note is a ``met:UnresolvedLink`` node
+with its ``met:target`` and the ``met:line`` of each link to it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from .iris import evidence_iri, fact_iri, note_iri
+from .iris import encode_segment, evidence_iri, fact_iri, note_iri
 from .model import Concept, Fact, Note
 from .vocab import MET, SKOS, Vocabulary
 
@@ -98,7 +99,7 @@ def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
             yield ox.Triple(_n(topic.iri), _n(SKOS + "altLabel"), _en(name))
     for target, path in links:
         if path is None:
-            yield ox.Triple(node, _met("unresolvedLink"), _text(target))
+            yield from _unresolved_link(node, note, target)
         elif path != note.path:
             yield ox.Triple(node, _met("linksTo"), _n(note_iri(path)))
     fact_type, evidence_type = _met("Fact"), _met("Evidence")
@@ -123,6 +124,17 @@ def note_triples(note: Note, facts: Iterable[Fact], topic: Concept | None,
             yield ox.Triple(e, has_hedge, _text(fact.hedge))
         if fact.text:
             yield ox.Triple(e, has_quote, _text(fact.text))
+
+
+def _unresolved_link(node: ox.NamedNode, note: Note, target: str) -> Iterator[ox.Triple]:
+    """Yield an unresolved wikilink: a node of the note with its target and every line
+    that links to it (one node per target, ``<note IRI>#link-<target>``)."""
+    link = _n(f"{node.value}#link-{encode_segment(target)}")
+    yield ox.Triple(node, _met("unresolvedLink"), link)
+    yield ox.Triple(link, _TYPE, _met("UnresolvedLink"))
+    yield ox.Triple(link, _met("target"), _text(target))
+    for line in sorted({w.span.line for w in note.links if w.target == target}):
+        yield ox.Triple(link, _met("line"), ox.Literal(str(line), datatype=_XSD_INTEGER))
 
 
 def concept_closure(iris: Iterable[str], vocab: Vocabulary) -> list[Concept]:

@@ -156,8 +156,8 @@ def _health(health: Health) -> str:
           _e(r.value), _e(r.message)) for r in health.results))))
     parts.append(_list("Unresolved wikilinks", len(health.unresolved), _table(
         ("link", "in note"),
-        ((f"[[{_e(link)}]]", f'<span class="path">{_e(note)}</span>')
-         for link, note in health.unresolved))))
+        ((f"[[{_e(link)}]]", f'<span class="path">{_e(note)}:{line}</span>')
+         for link, note, line in health.unresolved))))
     parts.append(_list("Concepts without ontology id", len(health.unidentified), _table(
         ("concept", "type", "IRI"),
         ((_e(label), _e(kind), f"<code>{_e(iri)}</code>")

@@ -105,7 +105,7 @@ class Health:
     problems: tuple[NoteProblem, ...]
     conforms: bool | None  # None: no SHACL report recorded
     results: tuple[ShaclResult, ...]
-    unresolved: tuple[tuple[str, str], ...]  # (link target, note path)
+    unresolved: tuple[tuple[str, str, int], ...]  # (link target, note path, first line)
     unidentified: tuple[tuple[str, str, str], ...]  # (concept IRI, type, label)
 
     @property
@@ -219,7 +219,7 @@ def _health(store: ox.Store) -> Health:
         recorded=int(counts["builds"]) > 0, problems=problems,
         conforms=validation[0]["conforms"] == "true" if validation else None,
         results=tuple(_results(validation)),
-        unresolved=tuple((r["link"], r["note"]) for r in unresolved),
+        unresolved=tuple((r["link"], r["note"], int(r["line"])) for r in unresolved),
         unidentified=tuple((r["concept"], r["type"], r["label"]) for r in unidentified))
 
 
