@@ -22,7 +22,7 @@ from met2rdf.iris import note_iri
 from met2rdf.model import SourceNote
 from met2rdf.parse import parse_note
 from met2rdf.vault import decode_note, read_note
-from met2rdf.vocab import MET, default_vocabulary
+from met2rdf.vocab import default_vocabulary
 
 CRASHERS = Path(__file__).parent / "fixtures" / "crashers"
 FIXTURES = sorted(CRASHERS.glob("*.md"))
@@ -110,8 +110,8 @@ def _build_with_file_limit(limit: int, out: Path, *options: str) -> subprocess.C
 
 
 @pytest.mark.parametrize(("limit", "options", "message"), [
-    (40_000, ("--no-store",), "/.cache: cannot write the build cache: File too large; make "
-                              "room, or build with --no-cache"),
+    (40_000, ("--no-store",), ("/.cache: cannot write the build cache: File too large; make "
+                              "room, or build with --no-cache")),
     (400_000, ("--no-cache",), "cannot write the store: IO error: "),
 ], ids=["cache", "store"])
 def test_full_disk_in_cache_or_store_is_a_message(tmp_path: Path, limit: int,
@@ -153,10 +153,10 @@ def test_links_to_names_with_a_dot_are_notes_and_case_twins_warn():
         ("Bone.md", "b\n"), ("bone.md", "c\n"), ("Caf\u00e9.md", "d\n"), ("Cafe\u0301.md", "e\n")]]
     result = build_notes(notes, default_vocabulary(), validate=False, jobs=1)
     assert sorted(str(p) for p in result.problems) == [
-        "Caf\u00e9.md:1: this note's path differs from Cafe\u0301.md only in case or Unicode "
-        "form, so links reach Cafe\u0301.md; rename one of them",
-        "bone.md:1: this note's path differs from Bone.md only in case or Unicode form, so "
-        "links reach Bone.md; rename one of them"]
+        ("Caf\u00e9.md:1: this note's path differs from Cafe\u0301.md only in case or Unicode "
+        "form, so links reach Cafe\u0301.md; rename one of them"),
+        ("bone.md:1: this note's path differs from Bone.md only in case or Unicode form, so "
+        "links reach Bone.md; rename one of them")]
     graph = next(g for g in result.graphs if g.iri == note_iri("n.md"))
     assert note_links(graph) == [("linksTo", f"<{note_iri('Bone.md')}>"),
                                  ("linksTo", f"<{note_iri('Dr. Smith.md')}>"),
@@ -225,8 +225,8 @@ def test_property_links_are_links_and_unquoted_ones_are_reported():
     assert [(link.target, link.span.line) for link in note.links] == [
         ("X", 2), ("Y", 3), ("Nowhere", 3), ("Y", 8)]
     assert [str(p) for p in note.problems] == [
-        "n.md:6: frontmatter 'bad' holds a nested list, as YAML reads an unquoted [[link]]; "
-        'write links in quotes ("[[X]]"), left out']
+        ("n.md:6: frontmatter 'bad' holds a nested list, as YAML reads an unquoted [[link]]; "
+        'write links in quotes ("[[X]]"), left out')]
     result = build_notes(notes, default_vocabulary(), validate=False, jobs=1)
     graph = next(g for g in result.graphs if g.iri == note_iri("n.md"))
     assert note_links(graph) == [("linksTo", f"<{note_iri('X.md')}>"),

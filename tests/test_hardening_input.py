@@ -19,7 +19,7 @@ from met2rdf.iris import note_iri
 from met2rdf.model import Problem, SourceNote
 from met2rdf.parse import MAX_BLOCK_CHARS, parse_note
 from met2rdf.vault import MAX_NOTE_BYTES, LinkResolver, decode_note, find_note_files, read_vault
-from met2rdf.vocab import MET, default_vocabulary
+from met2rdf.vocab import default_vocabulary
 
 MET_NOTE = "- **Breast cancer** often spreads to the liver.\n- Lung cancer may spread to bone.\n"
 

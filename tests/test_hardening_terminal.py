@@ -71,8 +71,8 @@ def test_results_formats_on_a_terminal_show_escapes(hostile: tuple[Path, str, st
     """CSV to a terminal (not a pipe) shows control characters as escapes."""
     out, _, _ = hostile
     main, child = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "met2rdf", "query", "SELECT ?path WHERE "
-                                "{ ?n met:path ?path }", "--format", "csv", "--store",
+    process = subprocess.Popen([sys.executable, "-m", "met2rdf", "query", ("SELECT ?path WHERE "
+                                "{ ?n met:path ?path }"), "--format", "csv", "--store",
                                 str(out / "store")], stdout=child, stderr=subprocess.PIPE)
     os.close(child)
     said = b""

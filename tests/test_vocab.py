@@ -334,7 +334,7 @@ def test_cached_vocabulary_is_read_again_when_a_shipped_layer_changes(tmp_path: 
                                                                     monkeypatch):
     """A regenerated terms.ttl (the derived layer) is a new vocabulary for the build cache,
     even when the code and vocab.ttl are the same."""
-    import met2rdf.build as build
+    from met2rdf import build
 
     loads = []
     real_load, real_data = build.load_vocabulary, build.package_data
