@@ -17,6 +17,7 @@ from .model import Block, Note, Problem, SourceNote, SourceSpan, WikiLink
 from .vault import MAX_NOTE_BYTES, too_large
 
 MAX_BLOCK_CHARS = 20_000  # a longer paragraph, item, heading or cell is cut (warned)
+MAX_BLOCKS = 10_000  # blocks of one note that are read for facts (a 1 MiB note can hold 70k)
 MAX_NESTING = 100  # markdown-it's token nesting: about 50 levels of lists or quotes
 MAX_YAML_ALIASES = 10  # YAML aliases (*name) allowed in frontmatter: caps alias bombs
 
@@ -642,6 +643,12 @@ def parse_note(source: SourceNote) -> Note:
     tags = _tags(_names(meta, "tags", source.path, problems)
                  + _names(meta, "tag", source.path, problems)) + inline_tags
     links = _property_links(meta, source.path, problems) + links
+    if len(blocks) > MAX_BLOCKS:
+        cut = SourceSpan(source.path, blocks[MAX_BLOCKS].line_at(0))
+        problems.append(Problem(cut, f"more than {MAX_BLOCKS:,} headings, "
+                                "list items, paragraphs and table rows; facts are read only up "
+                                "to here (its links from all of it); split the note"))
+        del blocks[MAX_BLOCKS:]
     return Note(path=source.path, title=source.title, aliases=_unique(aliases),
                 tags=_unique(tags), links=tuple(links), blocks=tuple(blocks),
                 problems=tuple(problems))
