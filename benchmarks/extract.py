@@ -31,6 +31,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from met2rdf import extract
+    try:
+        from met2rdf.extract.cues import load_cues
+        cues = load_cues()
+    except ImportError:  # a version before the extract package (757c318): no cue memo
+        cues = None
     from met2rdf.model import SourceNote
     from met2rdf.parse import parse_note
     from met2rdf.vocab import default_vocabulary
@@ -46,6 +51,7 @@ def main() -> None:
     parse_ms, extract_ms, facts = [], [], 0
     for _ in range(args.rounds):
         vocab = pickle.loads(shipped)  # a fresh copy: nothing remembered from a round before
+        getattr(cues, "frame_memo", {}).clear()  # nor the frames of section labels
         start = time.perf_counter()
         notes = [parse_note(s) for s in sources]
         middle = time.perf_counter()

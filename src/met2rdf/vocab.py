@@ -10,7 +10,7 @@ import pickle
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -209,7 +209,7 @@ class Vocabulary:
         copy.cancer_of = {k: copy.concepts[v.iri] for k, v in self.cancer_of.items()}
         return copy
 
-    def _lookup(self, tokens: list[tuple[str, bool, int, int]], i: int, n: int,
+    def _lookup(self, tokens: Sequence[tuple[str, bool]], i: int, n: int,
                 key: tuple[str, ...]) -> Concept | None:
         """The concept labelled ``key``, the folded words of ``tokens[i:i + n]``."""
         for concept, acronym in self._index.get(key, ()):
@@ -231,17 +231,21 @@ class Vocabulary:
         return list(found)
 
     def _find(self, text: str) -> list[Mention]:
-        tokens = tokenize(text)
+        # the words of tokenize(text), their positions taken only where a label matches
+        clean = _POSSESSIVE.sub("  ", text) if "'" in text or "’" in text else text
+        spans = list(_TOKEN.finditer(clean))
+        tokens = [_token(m.group()) for m in spans]
         words = [t[0] for t in tokens]
         mentions: list[Mention] = []
         i, count = 0, len(tokens)
+        lengths = self._lengths
         while i < count:
-            for n in self._lengths.get(words[i], ()):  # only lengths some label has
+            for n in lengths.get(words[i], ()):  # only lengths some label has
                 if n > count - i:
                     continue
                 concept = self._lookup(tokens, i, n, tuple(words[i:i + n]))
                 if concept is not None:
-                    start, end = tokens[i][2], tokens[i + n - 1][3]
+                    start, end = spans[i].start(), spans[i + n - 1].end()
                     mentions.append(Mention(concept, start, end, text[start:end]))
                     i += n
                     break

@@ -21,8 +21,10 @@ _REGION_AFTER = re.compile(r"[\s-]*")  # "chest X-ray", "brain MRI"
 
 
 def negated(view: BlockView, sent: Sentence, obj: Mention) -> bool:
-    text = view.block.text
     negations = view.cues["negation"]
+    if not negations:
+        return False  # most blocks: no negation to find a scope for
+    text = view.block.text
     before = [(s, e) for s, e in negations if sent.start <= s and e <= obj.start]
     if before and not any(before[-1][1] <= s and e <= obj.start
                           for s, e in view.cues["contrast"]):

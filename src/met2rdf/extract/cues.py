@@ -44,6 +44,9 @@ class Cues:
     node_findings: tuple[str, ...]  # findings of enlarged nodes ("... lymphadenopathy")
     # per kind of scanned cue, a fast test that a text may hold one (None: always scan)
     prefilters: Mapping[str, re.Pattern[str] | None] = field(default_factory=dict)
+    # the frame of each section label read so far (labels recur: "Symptoms", "Treatment");
+    # lives as long as these cues, one set per process, and holds at most FRAMES_KEPT labels
+    frame_memo: dict[str, str | None] = field(default_factory=dict, compare=False)
 
 
 def any_of(patterns: list[str]) -> re.Pattern[str]:
@@ -137,9 +140,21 @@ _JOINED = re.compile(r"\band\b|&|,|/")  # "Etiology and ...", not "Side effects 
 SILENT_FRAMES = frozenset({"none", "causes"})  # frames in which no object is a fact
 
 
+FRAMES_KEPT = 1 << 14
+
+
 def frame_of(label: str, cues: Cues) -> str | None:
     """Return the frame a section label sets, or None."""
-    label = label.lower()
+    memo = cues.frame_memo
+    if label in memo:
+        return memo[label]
+    frame = _frame_of(label.lower(), cues)
+    if len(memo) < FRAMES_KEPT:
+        memo[label] = frame
+    return frame
+
+
+def _frame_of(label: str, cues: Cues) -> str | None:
     found = [frame for frame, pattern in cues.frames if pattern.search(label)]
     if len(found) > 1 and found[0] in SILENT_FRAMES and _JOINED.search(label):
         return found[1]  # "Etiology and clinical manifestations": the part to read
