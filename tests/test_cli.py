@@ -126,6 +126,26 @@ def test_eval_missing_gold_file_is_an_error(tmp_path: Path):
     assert "x.md: no gold file" in run.stderr
 
 
+def test_eval_warns_about_note_problems_and_strict_fails(tmp_path: Path, capsys):
+    """Problems with a note (here bad frontmatter) are warnings with path:line, as in build;
+    with --strict eval still prints the scores, then exits 1 (in-process CLI)."""
+    from met2rdf.cli import main
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "x.md").write_text("---\naliases: [unclosed\n---\n"
+                                             "Breast cancer spreads to bone.\n")
+    gold = tmp_path / "x.tsv"
+    gold.write_text("subject\tpredicate\tobject\tline\nbreast cancer\tspreadsTo\tbone\t4\n")
+    assert main(["eval", str(tmp_path / "notes"), str(gold)]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("x.md:2: frontmatter") and err.rstrip().endswith("[warning]")
+    assert "overall" in out
+    assert main(["eval", str(tmp_path / "notes"), str(gold), "--strict"]) == 1
+    out, err = capsys.readouterr()
+    assert "overall" in out and "[warning]" not in err
+    assert err.splitlines()[-1] == "met2rdf: 1 problem(s) with the notes and --strict"
+
+
 @pytest.mark.parametrize("args", [["build", "--help"], ["validate", "--help"], ["eval", "--help"]])
 def test_subcommand_help(args):
     """Each command has its own help."""

@@ -391,7 +391,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _err(f"met2rdf: {path}: no such file or folder")
             return EXIT_USAGE
     result = evaluate(args.notes, args.gold, args.entities, load_vocabulary(args.vocab))
+    for problem in result.problems:
+        _err(f"{problem} [warning]" if not args.strict else str(problem))
     _out(format_evaluation(result))
+    if args.strict and result.problems:
+        _err(f"met2rdf: {len(result.problems)} problem(s) with the notes and --strict")
+        return EXIT_DATA
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from .build import build_notes
 from .errors import GoldError
 from .extract import RELATIONS
 from .graph import RDFS
-from .model import SourceSpan
+from .model import Problem, SourceSpan
 from .vault import find_note_files, read_vault
 from .vocab import MET, SKOS, Vocabulary, normalize_label
 
@@ -123,6 +123,7 @@ class Evaluation:
 
     extracted: tuple[Scored, ...]
     gold: tuple[Scored, ...]
+    problems: tuple[Problem, ...] = ()  # problems with the notes (bad frontmatter, ...)
 
     def counts(self, relation: str | None = None) -> tuple[int, int, int, int]:
         """Return (extracted, correct, gold, found) for one relation or all."""
@@ -187,12 +188,14 @@ def evaluate(notes: Path, gold: Path, entities_path: Path | None,
     base, files = find_note_files(notes)
     all_ext: list[Scored] = []
     all_gold: list[Scored] = []
+    problems: list[Problem] = []
     for path in files:
         rel = path.relative_to(base).as_posix()
         gold_file = gold if gold.is_file() else gold / (path.name[:-3] + ".tsv")
         if not gold_file.is_file():
             raise GoldError(f"{rel}: no gold file {gold_file} (name it after the note)")
         result = build_notes(read_vault(path), vocab, validate=False)
+        problems.extend(result.problems)
         lines: dict[tuple[str, str, str], SourceSpan] = {}
         for fact in result.facts:
             lines.setdefault((fact.subject, fact.predicate, fact.object), fact.span)
@@ -200,7 +203,7 @@ def evaluate(notes: Path, gold: Path, entities_path: Path | None,
                                       entities, lines)
         all_ext.extend(ext)
         all_gold.extend(gold_scored)
-    return Evaluation(tuple(all_ext), tuple(all_gold))
+    return Evaluation(tuple(all_ext), tuple(all_gold), tuple(problems))
 
 
 def format_evaluation(ev: Evaluation) -> str:
