@@ -46,3 +46,13 @@ def test_fact_and_evidence_iris_are_readable_and_valid():
     ev = evidence_iri(c + "breast-cancer", "spreadsTo", "http://other.org/x y", "a b.md", 7)
     ox.NamedNode(ev)
     assert ev.endswith("/a%20b.md/L7")
+
+
+def test_one_conversion_between_curies_and_obo_purls():
+    """A CURIE becomes its OBO PURL with the id space in upper case (as entities files may
+    write it in lower case), and back; IRIs outside the OBO PURLs have no CURIE."""
+    from met2rdf.iris import OBO, curie_iri, iri_curie
+
+    assert curie_iri("HP:0002094") == curie_iri(" hp:0002094") == OBO + "HP_0002094"
+    assert iri_curie(OBO + "UBERON_0002107") == "UBERON:0002107"
+    assert iri_curie("https://w3id.org/met2rdf/concept/liver") is None

@@ -21,12 +21,12 @@ from .build import build_notes
 from .errors import GoldError
 from .extract import RELATIONS
 from .graph import RDFS
+from .iris import curie_iri
 from .model import Problem, SourceSpan
 from .vault import find_note_files, read_vault
 from .vocab import MET, SKOS, Vocabulary, normalize_label
 
 _LABELS = {SKOS + "prefLabel", SKOS + "altLabel", SKOS + "hiddenLabel", RDFS + "label"}
-OBO = "http://purl.obolibrary.org/obo/"
 
 
 def norm(text: str) -> str:
@@ -63,12 +63,6 @@ class Entities:
         return names
 
 
-def curie_to_iri(curie: str) -> str:
-    """Turn ``HP:0002094`` into its OBO PURL."""
-    prefix, _, local = curie.strip().partition(":")
-    return f"{OBO}{prefix.upper()}_{local}"
-
-
 def read_entities(path: Path | None) -> Entities:
     """Read ``entities.tsv`` (name, type, synonyms, ids)."""
     by_label: dict[str, set[str]] = defaultdict(set)
@@ -86,7 +80,7 @@ def read_entities(path: Path | None) -> Entities:
                         by_label[norm(syn)].add(name)
                 for ident in (row.get("ids") or "").split("|"):
                     if ident.strip():
-                        by_id[curie_to_iri(ident)].add(name)
+                        by_id[curie_iri(ident)].add(name)
     return Entities({k: frozenset(v) for k, v in by_label.items()},
                     {k: frozenset(v) for k, v in by_id.items()})
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from .iris import encode_segment, evidence_iri, fact_iri, note_iri
+from .iris import OBO, encode_segment, evidence_iri, fact_iri, note_iri
 from .model import Concept, Fact, Note
 from .vocab import MET, SKOS, Vocabulary
 
@@ -35,7 +35,7 @@ PREFIXES = {
     "owl": "http://www.w3.org/2002/07/owl#",
     "prov": PROV,
     "xsd": XSD,
-    "obo": "http://purl.obolibrary.org/obo/",
+    "obo": OBO,
     "ncit": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#",
     "dcterms": "http://purl.org/dc/terms/",
 }

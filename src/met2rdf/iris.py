@@ -11,6 +11,7 @@ NOTE_BASE = BASE + "note/"
 FACT_BASE = BASE + "fact/"
 EVIDENCE_BASE = BASE + "evidence/"
 CONCEPT_BASE = BASE + "concept/"
+OBO = "http://purl.obolibrary.org/obo/"  # OBO Foundry PURLs: obo:HP_0002094
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@ -]*")  # what quote keeps, and spaces
@@ -59,3 +60,17 @@ def evidence_iri(subject: str, predicate: str, obj: str, path: str, line: int) -
     """Return the IRI of one piece of evidence: a fact stated at path:line."""
     return (f"{EVIDENCE_BASE}{local_name(subject)}.{predicate}.{local_name(obj)}/"
             f"{encode_path(path)}/L{line}")
+
+
+def curie_iri(curie: str) -> str:
+    """Return the OBO PURL of a CURIE (``HP:0002094`` or ``hp:0002094`` ->
+    ``http://purl.obolibrary.org/obo/HP_0002094``: OBO id spaces are upper case in PURLs)."""
+    prefix, _, local = curie.strip().partition(":")
+    return f"{OBO}{prefix.upper()}_{local}"
+
+
+def iri_curie(iri: str) -> str | None:
+    """Return the CURIE of an OBO PURL (``.../obo/HP_0002094`` -> ``HP:0002094``), or None."""
+    if iri.startswith(OBO) and "_" in iri:
+        return iri[len(OBO):].replace("_", ":", 1)
+    return None

@@ -10,10 +10,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import VocabularyError
-from .iris import CONCEPT_BASE
+from .iris import CONCEPT_BASE, curie_iri
 from .vocab import MET, RDF_TYPE, SKOS, TYPES
 
-OBO_PURL = "http://purl.obolibrary.org/obo/"
 _SYNONYM = re.compile(r'^"((?:[^"\\]|\\.)*)"\s+(EXACT|BROAD|NARROW|RELATED)\b')
 _CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*):([A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 
@@ -99,12 +98,6 @@ def descendants(terms: list[OboTerm], root: str) -> list[OboTerm]:
             keep.add(ident)
             todo.extend(children.get(ident, ()))
     return [t for t in terms if t.id in keep]
-
-
-def curie_iri(curie: str) -> str:
-    """Return the OBO PURL of a CURIE (``HP:0002094`` -> ``.../obo/HP_0002094``)."""
-    prefix, _, local = curie.partition(":")
-    return f"{OBO_PURL}{prefix}_{local}"
 
 
 def _slug(name: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from html import escape
 from string import Template
 
-from .iris import local_name
+from .iris import iri_curie, local_name
 from .report import Edge, Health, Report, Source, Subject
 from .vocab import package_data
 
@@ -31,7 +31,6 @@ RELATIONS = {
 # the relations counted in a subject's summary, even when it has none
 SUMMARY = {"CancerType": ("spreadsTo", "hasSymptom", "diagnosedBy", "treatedWith"),
            "Metastasis": ("hasSymptom", "diagnosedBy", "treatedWith")}
-OBO = "http://purl.obolibrary.org/obo/"
 VIEWS = (("spread", "Cancer types \u2192 sites"), ("symptoms", "Sites \u2192 symptoms"))
 
 
@@ -57,9 +56,7 @@ def anchor(iri: str) -> str:
 
 
 def _curie(iri: str) -> str:
-    if iri.startswith(OBO) and "_" in iri:
-        return iri[len(OBO):].replace("_", ":", 1)
-    return iri
+    return iri_curie(iri) or iri
 
 
 def _sources(sources: Iterable[Source]) -> str:
