@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from .errors import EndpointError, QueryError, StoreError
 from .graph import PREFIXES
+from .sparql import explain_syntax_error, shorten_parser_message, star_columns
 
 Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -44,19 +45,33 @@ def run_query(store: ox.Store, sparql: str, source: str = "<query>",
     """
     bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
     try:
-        return store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
-                           substitutions=bound or None)
+        results = store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
+                              substitutions=bound or None)
     except SyntaxError as exc:
-        raise QueryError(_syntax_message(str(exc), source)) from exc
+        raise QueryError(_syntax_message(str(exc), sparql, source)) from exc
     except RuntimeError as exc:  # pyoxigraph's type for a variable it cannot substitute
         raise QueryError(f"{source}: {exc}") from exc
+    if isinstance(results, ox.QuerySolutions):  # Oxigraph sorts the columns of SELECT *
+        names = [v.value for v in results.variables]
+        star = star_columns(sparql, names)
+        if star is not None and star[1] != names:  # name them, in the query's order
+            at, order = star
+            sparql = sparql[:at] + " ".join(f"?{n}" for n in order) + sparql[at + 1:]
+            results = store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
+                                  substitutions=bound or None)
+    return results
 
 
-def _syntax_message(text: str, source: str) -> str:
+def _syntax_message(text: str, sparql: str, source: str) -> str:
+    """Return ``source:line:column: what is wrong`` in one line."""
     match = _POSITION.match(text)
+    at = (int(match[1]), int(match[2])) if match else None
+    plain = explain_syntax_error(sparql, tuple(PREFIXES), at)
+    if plain is not None:
+        return f"{source}:{plain[0]}:{plain[1]}: {plain[2]}"
     if match is None:
-        return f"{source}: {text}"
-    return f"{source}:{match[1]}:{match[2]}: {text[match.end():]}"
+        return f"{source}: {shorten_parser_message(text)}"
+    return f"{source}:{match[1]}:{match[2]}: {shorten_parser_message(text[match.end():])}"
 
 
 def split_endpoint(url: str) -> tuple[str, str | None, str | None]:

@@ -1,0 +1,83 @@
+"""What a new user trips over (issue 19, items 3-8): queries that answer what a reader
+expects, errors in one plain line, tables that fit a terminal, defaults from the
+environment and met2rdf.toml, notes with stray NUL bytes, and push failing fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from stores import EXAMPLE_VAULT
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real met2rdf command, in cwd, with env added to (and MET2RDF_STORE removed
+    from) the environment."""
+    environ = {k: v for k, v in os.environ.items() if k != "MET2RDF_STORE"}
+    environ["PYTHONPATH"] = str(REPO / "src")
+    return subprocess.run([sys.executable, "-m", "met2rdf", *args], capture_output=True,
+                          text=True, check=False, timeout=timeout, cwd=cwd,
+                          env={**environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example vault built into a fresh folder."""
+    folder = tmp_path_factory.mktemp("out")
+    assert run("build", str(EXAMPLE_VAULT), "--out", str(folder), "-q").returncode == 0
+    return folder
+
+
+@pytest.mark.parametrize(("sparql", "message"), [
+    ("SELEC ?x WHERE { ?x ?y ?z }",
+     "<query>:1:1: expected SELECT, ASK, CONSTRUCT or DESCRIBE, not 'SELEC'"),
+    ("INSERT DATA { c:a c:b c:c }",
+     ("<query>:1:1: `query` runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE); "
+      "INSERT is an update")),
+    ("PREFIX x: <http://x/>\n  delete WHERE { ?s ?p ?o }",
+     ("<query>:2:3: `query` runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE); "
+      "DELETE is an update")),
+    ("SELECT ?x WHERE { ?x nope:a ?z }",
+     "<query>:1:22: unknown prefix 'nope:'; declared: met:, c:, note:, fact:, ev:, skos:, "),
+    ("# a comment with nope:x\nPREFIX my: <http://my/>\nSELECT ?x { ?x my:a \"nope:b\", nope:c }",
+     "<query>:3:31: unknown prefix 'nope:'; declared: met:, c:, "),
+])
+def test_syntax_errors_say_what_is_wrong_in_one_line(out: Path, sparql: str, message: str):
+    """An unknown keyword, an update and an undeclared prefix each get one plain line with
+    its line and column, not the parser's "expected CONSTRUCT" or its character classes."""
+    result = run("query", sparql, "--store", str(out / "store"))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"met2rdf: {message}")
+    assert result.stderr.count("\n") == 1 and "\\u{" not in result.stderr
+    if "PREFIX my:" in sparql:  # the query's own prefixes are listed too
+        assert "dcterms:, my: (add PREFIX nope: <...>)" in result.stderr
+
+
+def test_other_syntax_errors_name_letters_in_words(out: Path):
+    """The parser's own message stays, with its Unicode character classes said in words."""
+    result = run("query", "DESCRIBE", "--store", str(out / "store"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("met2rdf: <query>:1:9: expected one of ")
+    assert "a letter" in result.stderr and "\\u{" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_select_star_keeps_the_query_order_of_columns(out: Path, fmt: str):
+    """SELECT * gives its columns in the order the query names them, in every format."""
+    sparql = ("SELECT * WHERE { ?subject met:spreadsTo ?site . ?site skos:prefLabel ?label }"
+              " ORDER BY ?subject ?site LIMIT 2")
+    result = run("query", sparql, "--store", str(out / "store"), "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        assert json.loads(result.stdout)["head"]["vars"] == ["subject", "site", "label"]
+    else:
+        assert re.split(r"[ ,]+", result.stdout.splitlines()[0].strip()) == [
+            "subject", "site", "label"]
