@@ -81,3 +81,32 @@ def test_select_star_keeps_the_query_order_of_columns(out: Path, fmt: str):
     else:
         assert re.split(r"[ ,]+", result.stdout.splitlines()[0].strip()) == [
             "subject", "site", "label"]
+
+
+def test_stray_nul_bytes_are_warnings_and_the_note_is_read(tmp_path: Path):
+    """A note ending in NULs or with a few NULs in UTF-8 text is read without them, with a
+    path:line warning on every build; a binary file is still skipped."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "end.md").write_bytes(b"# Breast cancer\n\nIt spreads to the liver.\n\x00")
+    (vault / "mid.md").write_bytes(b"Lung cancer\x00 spreads to\x00 bone.\n")
+    (vault / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (vault / "many.md").write_bytes(b"text\n" + b"a\x00" * 9 + b"\n")
+    for note in vault.iterdir():
+        os.utime(note, (1_700_000_000, 1_700_000_000))  # settled: trusted when unchanged
+    for _ in range(2):
+        result = run("build", str(vault), "--out", str(tmp_path / "out"))
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines() == [
+            ("end.md:4: a NUL byte at byte 42 left out, the rest read; re-save the note "
+             "without them [warning]"),
+            "image.md:3: binary data (NUL byte at byte 8); not a Markdown note, skipped [warning]",
+            "many.md:2: binary data (NUL byte at byte 6); not a Markdown note, skipped [warning]",
+            ("mid.md:1: 2 NUL bytes from byte 11 left out, the rest read; re-save the note "
+             "without them [warning]")]
+    turtle = (tmp_path / "out" / "graph.ttl").read_text()
+    assert "ev:breast-cancer.spreadsTo.liver\\/end.md\\/L3 a met:Evidence" in turtle
+    assert "ev:lung-cancer.spreadsTo.bone\\/mid.md\\/L1 a met:Evidence" in turtle
+    assert "\x00" not in turtle
+    strict = run("build", str(vault), "--out", str(tmp_path / "strict"), "--strict")
+    assert strict.returncode == 1 and "end.md:4: a NUL byte" in strict.stderr
