@@ -9,11 +9,12 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from conftest import REPO
-from stores import EXAMPLE_VAULT
+from stores import EXAMPLE_VAULT, read_terminal
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -110,3 +111,71 @@ def test_stray_nul_bytes_are_warnings_and_the_note_is_read(tmp_path: Path):
     assert "\x00" not in turtle
     strict = run("build", str(vault), "--out", str(tmp_path / "strict"), "--strict")
     assert strict.returncode == 1 and "end.md:4: a NUL byte" in strict.stderr
+
+
+LONG = ("Breast cancer often spreads to the bones, lungs, liver or brain, " * 14).strip()
+WIDE = """@prefix ex: <http://example.org/> .
+ex:a ex:label "乳癌" ; ex:site "bone" .
+ex:b ex:label "cafe\u0301 au lait" ; ex:site "肝臓" .
+ex:c ex:label "plain" ; ex:site "x" .
+ex:d ex:label "LONG" ; ex:site "liver" .
+""".replace("LONG", LONG)
+WIDE_QUERY = ("SELECT ?label ?site WHERE { ?s <http://example.org/label> ?label ; "
+              "<http://example.org/site> ?site } ORDER BY ?s")
+
+
+@pytest.fixture
+def wide_data(tmp_path: Path) -> Path:
+    data = tmp_path / "wide.ttl"
+    data.write_text(WIDE, encoding="utf-8")
+    return data
+
+
+def _second_column(line: str) -> int:
+    """Return the terminal column where a two-column table line's second cell starts."""
+    cell = line[:line.index("  ")]
+    rest = line[len(cell):]
+    pad = len(rest) - len(rest.lstrip(" "))
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in cell) + pad
+
+
+def test_table_cuts_cells_to_columns_and_aligns_wide_characters(wide_data: Path):
+    """With $COLUMNS a table's lines fit it, long cells end in …; wide and combining
+    characters keep the columns aligned; CSV keeps the full text."""
+    result = run("query", WIDE_QUERY, "--data", str(wide_data), env={"COLUMNS": "60"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 6 and all(len(line) <= 60 for line in lines)
+    assert lines[5].startswith("Breast cancer often spreads") and "\u2026  liver" in lines[5]
+    assert lines[2].startswith("乳癌 ") and lines[3].startswith("cafe\u0301 au lait ")
+    assert len({_second_column(line) for line in lines}) == 1
+    full = run("query", WIDE_QUERY, "--data", str(wide_data), "--format", "csv",
+               env={"COLUMNS": "60"})
+    assert LONG in full.stdout
+
+
+def test_table_to_a_pipe_keeps_whole_cells(wide_data: Path):
+    """Without $COLUMNS and not on a terminal, cells are not cut (a pipe gets all)."""
+    result = run("query", WIDE_QUERY, "--data", str(wide_data))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[5].startswith(LONG + "  liver")
+
+
+def test_table_on_a_terminal_fits_its_width(wide_data: Path):
+    """On a terminal 50 columns wide, every line of the table fits in 50 columns."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen([sys.executable, "-m", "met2rdf", "query", WIDE_QUERY, "--data",
+                                str(wide_data)], stdout=child, stderr=subprocess.PIPE,
+                               env={**environ, "PYTHONPATH": str(REPO / "src")})
+    os.close(child)
+    said = read_terminal(main)
+    assert process.wait(timeout=60) == 0
+    lines = said.decode().splitlines()
+    assert len(lines) == 6 and max(map(len, lines)) == 50 and "\u2026" in lines[5]

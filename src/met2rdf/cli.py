@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
@@ -178,9 +179,16 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
     return open_store(args.store)
 
 
+def _table_width() -> int | None:
+    """The width a table is cut to: $COLUMNS, else the terminal's; none for a pipe."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
     if fmt == "table":
-        text = to_table(results, hide)
+        text = to_table(results, hide, _table_width())
         _out(text, end="")
         if text.count("\n") == 2 and "---" in text:
             _err("met2rdf: no answers")

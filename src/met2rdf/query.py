@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -189,8 +190,12 @@ def to_turtle_text(triples: Iterable[ox.Triple]) -> str:
     return data.decode()
 
 
-def to_table(results: Results, hide: Iterable[str] = ()) -> str:
-    """Render results as an aligned text table (IRIs as prefixed names, literals bare)."""
+def to_table(results: Results, hide: Iterable[str] = (), width: int | None = None) -> str:
+    """Render results as an aligned text table (IRIs as prefixed names, literals bare).
+
+    Columns are aligned by the width text takes on a terminal (East Asian wide characters
+    take two columns, combining marks none).  With ``width``, the widest columns are cut
+    (ending in ``…``) until each line fits in it, as far as columns of 10 allow."""
     if isinstance(results, ox.QueryBoolean):
         return "yes\n" if bool(results) else "no\n"
     if isinstance(results, ox.QueryTriples):
@@ -200,10 +205,47 @@ def to_table(results: Results, hide: Iterable[str] = ()) -> str:
     names = [v.value for v in results.variables if v.value not in hidden]
     with _reading_answers():
         rows = [[show_term(solution[name]) for name in names] for solution in results]
-    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
+    widths = [max([display_width(name), *(display_width(row[i]) for row in rows)])
+              for i, name in enumerate(names)]
+    if width is not None:
+        cap = _column_cap(widths, width - 2 * (len(widths) - 1))
+        widths = [min(w, cap) for w in widths]
     lines = [names, ["-" * w for w in widths], *rows]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n"
+    return "".join("  ".join(_fit(cell, w) for cell, w in zip(line, widths)).rstrip() + "\n"
                    for line in lines)
+
+
+MIN_COLUMN = 10  # a column is not cut narrower than this
+
+
+def _column_cap(widths: list[int], room: int) -> int:
+    """Return the largest width that, given to every wider column, fits them in ``room``."""
+    cap = max(widths, default=0)
+    while cap > MIN_COLUMN and sum(min(w, cap) for w in widths) > room:
+        cap -= 1
+    return cap
+
+
+def display_width(text: str) -> int:
+    """Return how many terminal columns text takes: two for East Asian wide and full-width
+    characters, none for combining marks and format characters, one for the rest."""
+    return sum(0 if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Return text padded to ``width`` columns, or cut to them ending in ``…``."""
+    used = display_width(text)
+    if used <= width:
+        return text + " " * (width - used)
+    kept, used = [], 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width - 1:
+            break
+        kept.append(ch)
+        used += w
+    return "".join(kept) + "\u2026" + " " * (width - 1 - used)
 
 
 def escape_controls(text: str) -> str:
