@@ -10,11 +10,12 @@ import re
 import subprocess
 import sys
 import unicodedata
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import REPO
-from stores import EXAMPLE_VAULT, read_terminal
+from stores import EXAMPLE_VAULT, read_terminal, serving
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -179,3 +180,63 @@ def test_table_on_a_terminal_fits_its_width(wide_data: Path):
     assert process.wait(timeout=60) == 0
     lines = said.decode().splitlines()
     assert len(lines) == 6 and max(map(len, lines)) == 50 and "\u2026" in lines[5]
+
+
+class _Answering(BaseHTTPRequestHandler):
+    """A Graph Store double: GET finds nothing, every other request gets one status."""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append(self.command)  # type: ignore[attr-defined]
+        status = 404 if self.command == "GET" else self.server.status  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "advice"), [
+    (404, "check that --endpoint is the server's Graph Store endpoint (Oxigraph: "),
+    (403, "check that the account may write to the endpoint"),
+    (400, "see the server's message"),
+])
+def test_push_stops_at_once_when_the_server_refuses(status: int, advice: str):
+    """An HTTP 4xx that a rerun cannot change stops the push after one request, says so and
+    what to check, instead of trying every graph and saying "run it again"."""
+    server = HTTPServer(("127.0.0.1", 0), _Answering)
+    server.seen, server.status = [], status  # type: ignore[attr-defined]
+    with serving(server):
+        result = run("push", str(EXAMPLE_VAULT), "--endpoint",
+                     f"http://127.0.0.1:{server.server_port}/nope", "--retries", "3")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert server.seen == ["GET", "PUT"]  # type: ignore[attr-defined]
+    assert f"refused the push (HTTP {status} " in result.stderr
+    assert f"running it again will not help: {advice}" in result.stderr
+    assert "run it again" not in result.stderr
+    assert result.stdout.count(": FAILED: not sent: HTTP") == 3
+
+
+def test_push_retries_what_may_pass_later():
+    """HTTP 429 is still tried again --retries times, and ends with "run it again"."""
+    server = HTTPServer(("127.0.0.1", 0), _Answering)
+    server.seen, server.status = [], 429  # type: ignore[attr-defined]
+    with serving(server):
+        result = run("push", str(EXAMPLE_VAULT), "--endpoint",
+                     f"http://127.0.0.1:{server.server_port}/store", "--retries", "1")
+    assert result.returncode == 1
+    assert server.seen.count("PUT") == 2 * 4  # type: ignore[attr-defined]
+    assert "(run it again)" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["push", "query"])
+def test_an_endpoint_without_scheme_fails_at_once(command: str):
+    """An endpoint written without http:// is a usage error naming the URL to write."""
+    args = [str(EXAMPLE_VAULT)] if command == "push" else ["ASK {}"]
+    result = run(command, *args, "--endpoint", "localhost:7878/store", timeout=20)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"met2rdf {command}: localhost:7878/store: a URL needs its scheme; "
+                             "write http://localhost:7878/store (or https://)\n")

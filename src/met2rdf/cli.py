@@ -293,6 +293,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_DATA
 
 
+_REFUSAL = {  # what to check when the endpoint refuses a push, by HTTP status
+    0: "see the server's message",
+    401: "check --user and --password, or --token",
+    403: "check that the account may write to the endpoint",
+    404: "check that --endpoint is the server's Graph Store endpoint (Oxigraph: "
+         "http://HOST:7878/store; Fuseki: http://HOST:3030/DATASET/data)",
+    405: "check that --endpoint is the server's Graph Store endpoint and that it takes writes",
+}
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     """Push the graph of a vault to a Graph Store endpoint, or export its named graphs."""
     if (args.endpoint is None) == (args.format is None):
@@ -330,6 +340,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
          f"-> {store.endpoint}")
+    if report.refused is not None:
+        _err(f"met2rdf: {store.endpoint} refused the push ({report.refused.message}); running "
+             f"it again will not help: {_REFUSAL.get(report.refused.status, _REFUSAL[0])}")
+        return EXIT_DATA
     if report.failed:
         _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
              "old and new graphs until a push succeeds (run it again)")

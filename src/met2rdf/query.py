@@ -84,6 +84,9 @@ def split_endpoint(url: str) -> tuple[str, str | None, str | None]:
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError as exc:
         raise EndpointError(f"{redact_url(url)}: not a URL ({exc})") from exc
+    if "://" not in url and not url.startswith("//"):
+        raise EndpointError(f"{redact_url(url)}: a URL needs its scheme; write "
+                            f"http://{redact_url(url)} (or https://)")
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise EndpointError(f"{redact_url(url)}: not an http:// or https:// URL with a host")
     if "@" not in parts.netloc:
