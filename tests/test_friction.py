@@ -240,3 +240,60 @@ def test_an_endpoint_without_scheme_fails_at_once(command: str):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"met2rdf {command}: localhost:7878/store: a URL needs its scheme; "
                              "write http://localhost:7878/store (or https://)\n")
+
+
+def _readme_queries() -> list[tuple[str, list[str]]]:
+    """Return each query example of the README (```sparql blocks, `met2rdf query '...'`
+    lines and the curl example) and of `met2rdf query --help`: its text and options."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found = [(block, []) for block in re.findall(r"```sparql\n(.*?)```", readme, re.DOTALL)]
+    for sparql, rest in re.findall(r"^met2rdf query '([^']+)'(.*)$", readme, re.MULTILINE):
+        found.append((sparql, ["--data"] if "--data" in rest else []))
+    found += [(q, []) for q in re.findall(r"--data-urlencode 'query=([^']+)'", readme)]
+    helped = run("query", "--help").stdout
+    found += [(q, []) for q in re.findall(r"^  met2rdf query '([^']+)'", helped, re.MULTILINE)]
+    return found
+
+
+def test_query_examples_are_found():
+    """The README and --help query examples are where the example test looks for them."""
+    queries = _readme_queries()
+    assert len(queries) >= 7
+    assert sum("COUNT(DISTINCT ?note)" in q for q, _ in queries) >= 2
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of a vault of two notes that say the same things."""
+    root = tmp_path_factory.mktemp("twice")
+    vault = root / "vault"
+    vault.mkdir()
+    for name in ("Mets.md", "Mets again.md"):
+        (vault / name).write_bytes((EXAMPLE_VAULT / "Mets.md").read_bytes())
+    assert run("build", str(vault), "--out", str(root / "out"), "-q").returncode == 0
+    return root / "out"
+
+
+@pytest.mark.parametrize(("sparql", "options"), _readme_queries())
+def test_query_examples_answer_what_a_reader_expects(twice: Path, sparql: str,
+                                                     options: list[str]):
+    """Every query example of the README and --help runs on a vault where two notes say the
+    same things, and gives each answer once (and, counting notes, counts both)."""
+    source = ["--data", str(twice / "graph.ttl")] if options else ["--store",
+                                                                     str(twice / "store")]
+    result = run("query", sparql, *source, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()[1:]
+    assert rows and len(rows) == len(set(rows))
+    if "COUNT(DISTINCT ?note)" in sparql:
+        assert {row.rsplit(",", 1)[1] for row in rows} == {"2"}
+
+
+def test_readme_shows_the_count_query_as_it_answers(out: Path):
+    """The README's counting example shows what it prints on the example vault."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n\$ met2rdf query '([^']+)'\n(.*?)```", readme, re.DOTALL)
+    assert shown is not None and "COUNT(DISTINCT ?note)" in shown[1]
+    result = run("query", shown[1], "--store", str(out / "store"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown[2]

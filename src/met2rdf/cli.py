@@ -417,6 +417,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+QUERY_HELP = """
+Queries see the union of all graphs, where a triple comes once per note that
+states it: ask for DISTINCT answers, and count notes with COUNT(DISTINCT ?note)
+over GRAPH ?note."""
+QUERY_EXAMPLES = """examples:
+  met2rdf query 'SELECT DISTINCT ?site WHERE { c:breast-cancer met:spreadsTo ?site } ORDER BY ?site'
+  met2rdf query 'SELECT ?site (COUNT(DISTINCT ?note) AS ?notes) WHERE {
+      GRAPH ?note { c:breast-cancer met:spreadsTo ?site } } GROUP BY ?site
+      ORDER BY DESC(?notes) ?site'
+"""
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the met2rdf command."""
     parser = argparse.ArgumentParser(
@@ -471,7 +483,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("query", parents=[source, results], help=cmd_query.__doc__,
-                       description=f"{cmd_query.__doc__} Queries see the union of all graphs.")
+                       description=f"{cmd_query.__doc__}{QUERY_HELP}",
+                       epilog=QUERY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
     p.add_argument("--endpoint", metavar="URL",
