@@ -297,3 +297,88 @@ def test_readme_shows_the_count_query_as_it_answers(out: Path):
     result = run("query", shown[1], "--store", str(out / "store"))
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown[2]
+
+
+def test_store_comes_from_flag_then_environment_then_settings(out: Path, tmp_path: Path):
+    """query reads --store, else $MET2RDF_STORE, else the store of met2rdf.toml in the
+    working folder (relative to it), else out/store."""
+    work = tmp_path / "work"
+    work.mkdir()
+    ask = "ASK { c:breast-cancer met:spreadsTo c:liver }"
+    nowhere = run("query", ask, cwd=work)
+    assert nowhere.returncode == 1 and "out/store: no store here" in nowhere.stderr
+    (work / "met2rdf.toml").write_text(f'store = "{os.path.relpath(out / "store", work)}"\n')
+    assert run("query", ask, cwd=work).stdout == "yes\n"
+    wrong = {"MET2RDF_STORE": str(tmp_path / "elsewhere")}
+    env = run("query", ask, cwd=work, env=wrong)
+    assert env.returncode == 1 and f"{tmp_path / 'elsewhere'}: no store here" in env.stderr
+    flag = run("query", ask, "--store", str(out / "store"), cwd=work, env=wrong)
+    assert flag.returncode == 0 and flag.stdout == "yes\n"
+    (work / "met2rdf.toml").unlink()
+    assert run("query", ask, cwd=work, env={"MET2RDF_STORE": str(out / "store")}).stdout == \
+        "yes\n"
+
+
+def test_build_reads_the_settings_of_its_vault(tmp_path: Path):
+    """build takes out and vocab from the vault's met2rdf.toml (paths relative to it), and
+    commands run where --out points find the store through their own met2rdf.toml."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Zebra cancer.md").write_bytes(
+        (REPO / "tests/fixtures/ask/vault/Zebra cancer.md").read_bytes())
+    (tmp_path / "zebra.ttl").write_bytes((REPO / "tests/fixtures/ask/vocab.ttl").read_bytes())
+    (vault / "met2rdf.toml").write_text('out = "../built"\nvocab = ["../zebra.ttl"]\n')
+    built = run("build", "vault", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("1 notes (0 unchanged), 1 fact statements")
+    assert "-> built/graph.ttl and built/store (" in built.stdout
+    assert not (tmp_path / "out").exists()
+    answer = run("ask", "spread", "zebra", "cancer", cwd=tmp_path,
+                 env={"MET2RDF_STORE": "built/store"})
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.splitlines()[2].startswith("spleen")
+
+
+def test_a_broken_settings_file_is_one_message(tmp_path: Path):
+    """A met2rdf.toml that is not TOML, has an unknown key or a value that is no path is
+    one path:line message and exit 1."""
+    for text, said in [('\n\nstore = \n', ":3: not TOML: "),
+                       ('out = "x"\nstor = "y"\n',
+                        ":2: unknown key 'stor' (known: out, store, vocab)"),
+                       ('store = 3\n', ':1: store must be a path in quotes (store = "...")')]:
+        (tmp_path / "met2rdf.toml").write_text(text)
+        result = run("query", "ASK {}", cwd=tmp_path)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("met2rdf: met2rdf.toml" + said), result.stderr
+
+
+def test_report_is_written_beside_the_store_it_reads(out: Path, tmp_path: Path):
+    """report without --out writes report.html beside the store (or GRAPH) it reads, not
+    into out/ of the working folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (out / "report.html").unlink(missing_ok=True)
+    result = run("report", "--store", str(out / "store"), cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"-> {out / 'report.html'}\n")
+    assert (out / "report.html").read_bytes().startswith(b"<!DOCTYPE html>")
+    assert not (work / "out").exists()
+    graph = run("report", str(out / "graph.ttl"), cwd=work)
+    assert graph.returncode == 0 and graph.stdout.endswith(f"-> {out / 'report.html'}\n")
+
+
+def test_ask_joins_the_words_of_a_name(out: Path):
+    """ask spread breast cancer (no quotes) answers as ask spread 'breast cancer'; words of
+    two names are grouped the one way that names two concepts, else quotes are asked for."""
+    store = ["--store", str(out / "store")]
+    quoted = run("ask", "spread", "breast cancer", *store)
+    joined = run("ask", "spread", "breast", "cancer", *store)
+    assert joined.returncode == 0 and joined.stdout == quoted.stdout and quoted.stdout
+    sources = run("ask", "sources", "breast", "cancer", "liver", *store)
+    assert sources.returncode == 0, sources.stderr
+    assert "OBJECT = liver" in sources.stderr and "Mets.md:16" in sources.stdout
+    unclear = run("ask", "sources", "breast", "cancr", "liver", *store)
+    assert unclear.returncode == 1 and unclear.stderr == (
+        "met2rdf ask sources: no way to read 'breast cancr liver' as SUBJECT OBJECT; quote "
+        "each name of several words: met2rdf ask sources 'SUBJECT' 'OBJECT'\n")
+    assert run("ask", "sources", "liver", *store).returncode == 2

@@ -34,6 +34,7 @@ from .query import (
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
+from .settings import default_store, find_settings
 from .store import (
     DEFAULT_STORE,
     StreamLoader,
@@ -235,7 +236,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
              f"one of: {', '.join(questions)} (met2rdf ask --list)")
         return EXIT_USAGE
     question = questions[args.name]
-    if len(args.args) != len(question.params):
+    if len(args.args) < len(question.params) or (args.args and not question.params):
         _err(f"met2rdf ask: usage: met2rdf ask {question.usage}")
         return EXIT_USAGE
     try:
@@ -429,6 +430,10 @@ QUERY_EXAMPLES = """examples:
 """
 
 
+STORE_HELP = (f"the embedded store (default: $MET2RDF_STORE, else store of met2rdf.toml, "
+              f"else {DEFAULT_STORE})")
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the met2rdf command."""
     parser = argparse.ArgumentParser(
@@ -440,13 +445,13 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     vault = argparse.ArgumentParser(add_help=False)
     vault.add_argument("--vocab", type=Path, action="append", default=[], metavar="FILE.ttl",
-                       help="extra SKOS vocabulary in Turtle (repeatable)")
+                       help="extra SKOS vocabulary in Turtle (repeatable; default: vocab of "
+                            "met2rdf.toml)")
     vault.add_argument("--strict", action="store_true",
                        help="treat problems with notes (bad frontmatter, unreadable files) as "
                             "errors")
     store = argparse.ArgumentParser(add_help=False)
-    store.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="DIR",
-                       help=f"the embedded store (default: {DEFAULT_STORE})")
+    store.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
     source = argparse.ArgumentParser(add_help=False, parents=[store])
     source.add_argument("--data", type=Path, metavar="FILE",
                         help="query an RDF file (Turtle, N-Triples, ...) instead of the store")
@@ -458,10 +463,11 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", parents=[vault], help=cmd_build.__doc__,
                        description=cmd_build.__doc__)
     p.add_argument("path", type=Path, help="a vault folder or a single note")
-    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                   help="output folder (default: out)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: out of met2rdf.toml, else out)")
     p.add_argument("--store", type=Path, metavar="DIR",
-                   help="the embedded store to load (default: DIR/store of --out)")
+                   help="the embedded store to load (default: DIR/store when --out is given, "
+                        "else $MET2RDF_STORE, else store of met2rdf.toml, else DIR/store)")
     p.add_argument("--no-store", action="store_true", help="do not load the embedded store")
     p.add_argument("--no-cache", action="store_true",
                    help="rebuild every note (default: reuse unchanged notes' results from "
@@ -507,10 +513,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("graph", type=Path, nargs="?", metavar="GRAPH",
                    help="report an RDF file (graph.ttl, or N-Quads from push --format) instead "
                         "of the store")
-    p.add_argument("--store", type=Path, metavar="DIR",
-                   help=f"the embedded store (default: {DEFAULT_STORE})")
-    p.add_argument("-o", "--out", type=Path, default=Path("out/report.html"), metavar="FILE",
-                   help="the HTML file to write (default: out/report.html)")
+    p.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
+    p.add_argument("-o", "--out", type=Path, metavar="FILE",
+                   help="the HTML file to write (default: report.html beside the store or "
+                        "GRAPH it reads, e.g. out/report.html for out/store)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", parents=[store], help=cmd_serve.__doc__,
@@ -590,10 +596,37 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settle(args: argparse.Namespace) -> None:
+    """Fill in the out, store and vocab no flag gave: $MET2RDF_STORE (the store), then the
+    met2rdf.toml of the vault (build, push, export, eval) or the working folder, then the
+    built-in defaults."""
+    if args.command in ("validate", "vocab"):
+        return
+    vault = getattr(args, "path", None) or getattr(args, "notes", None)
+    folders = [Path(".")]
+    if vault is not None:
+        folders.insert(0, vault if vault.is_dir() else vault.parent)
+    settings = find_settings(folders)
+    if getattr(args, "vocab", None) == []:
+        args.vocab = list(settings.vocab)
+    store = default_store(settings, os.environ)
+    if args.command == "build":
+        if args.store is None and args.out is None:
+            args.store = store
+        args.out = args.out or settings.out or Path("out")
+    elif args.command == "report":
+        if args.graph is None:
+            args.store = args.store or store or DEFAULT_STORE
+        args.out = args.out or (args.graph or args.store).parent / "report.html"
+    elif "store" in vars(args) and args.store is None:
+        args.store = store or DEFAULT_STORE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the met2rdf command line."""
     args = make_parser().parse_args(argv)
     try:
+        _settle(args)
         return int(args.func(args))
     except Met2RdfError as exc:
         _err(f"met2rdf: {exc}")
