@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from .errors import EndpointError, QueryError, StoreError
 from .graph import PREFIXES
-from .sparql import explain_syntax_error, shorten_parser_message, star_columns
+from .sparql import explain_syntax_error, named_order, shorten_parser_message, star_position
 
 Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -46,21 +46,27 @@ def run_query(store: ox.Store, sparql: str, source: str = "<query>",
     """
     bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
     try:
-        results = store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
-                              substitutions=bound or None)
+        return store.query(_named_columns(sparql, bound), use_default_graph_as_union=True,
+                           prefixes=PREFIXES, substitutions=bound or None)
     except SyntaxError as exc:
         raise QueryError(_syntax_message(str(exc), sparql, source)) from exc
     except RuntimeError as exc:  # pyoxigraph's type for a variable it cannot substitute
         raise QueryError(f"{source}: {exc}") from exc
-    if isinstance(results, ox.QuerySolutions):  # Oxigraph sorts the columns of SELECT *
-        names = [v.value for v in results.variables]
-        star = star_columns(sparql, names)
-        if star is not None and star[1] != names:  # name them, in the query's order
-            at, order = star
-            sparql = sparql[:at] + " ".join(f"?{n}" for n in order) + sparql[at + 1:]
-            results = store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
-                                  substitutions=bound or None)
-    return results
+
+
+def _named_columns(sparql: str, bound: Mapping[ox.Variable, Term]) -> str:
+    """Return a ``SELECT *`` query with its ``*`` replaced by its columns in the order the
+    query names them (Oxigraph sorts them by name); other queries as they are.
+
+    The columns are those of the query run on an empty store, which costs nothing."""
+    at = star_position(sparql)
+    if at is None:
+        return sparql
+    probe = ox.Store().query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
+                             substitutions=bound or None)
+    assert isinstance(probe, ox.QuerySolutions)
+    order = named_order(sparql, at + 1, [v.value for v in probe.variables])
+    return sparql[:at] + " ".join(f"?{n}" for n in order) + sparql[at + 1:]
 
 
 def _syntax_message(text: str, sparql: str, source: str) -> str:

@@ -103,22 +103,27 @@ def shorten_parser_message(message: str) -> str:
     return " ".join(_CLASS.sub("a letter", message).split())
 
 
-def star_columns(text: str, variables: Collection[str]) -> tuple[int, list[str]] | None:
-    """For a ``SELECT *`` query, return where its ``*`` is and the variables in the order
-    the query first names them (any it does not name after the rest); else None."""
+def star_position(text: str) -> int | None:
+    """Return where the ``*`` of a ``SELECT *`` query is; None for any other query, and for
+    one with ``SERVICE`` (finding its columns would call the service once more)."""
     toks = list(tokens(text))
+    if any(t.kind == "word" and t.text.upper() == "SERVICE" for t in toks):
+        return None
     i, _ = _body(toks)
     if i >= len(toks) or toks[i].text.upper() != "SELECT":
         return None
     i += 1
     if i < len(toks) and toks[i].text.upper() in ("DISTINCT", "REDUCED"):
         i += 1
-    if i >= len(toks) or toks[i].text != "*":
-        return None
+    return toks[i].start if i < len(toks) and toks[i].text == "*" else None
+
+
+def named_order(text: str, start: int, variables: Collection[str]) -> list[str]:
+    """Return the variables in the order the query first names them after ``start`` (any
+    it does not name after the rest)."""
     order: list[str] = []
-    for tok in toks[i + 1:]:
+    for tok in tokens(text[start:]):
         name = tok.text[1:]
         if tok.kind == "var" and name in variables and name not in order:
             order.append(name)
-    order += [v for v in variables if v not in order]
-    return toks[i].start, order
+    return order + [v for v in variables if v not in order]
