@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stores import EXAMPLE_VAULT, read_terminal, serving
+
+from met2rdf.sparql import explain_syntax_error, star_position
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -382,3 +386,18 @@ def test_ask_joins_the_words_of_a_name(out: Path):
         "met2rdf ask sources: no way to read 'breast cancr liver' as SUBJECT OBJECT; quote "
         "each name of several words: met2rdf ask sources 'SUBJECT' 'OBJECT'\n")
     assert run("ask", "sources", "liver", *store).returncode == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("SELECT ?x*{}<>\"'#:\n\\ nope:a PREFIX "))))
+def test_reading_any_query_text_never_fails(text: str):
+    """Explaining a syntax error and finding SELECT * work on any text, and every position
+    they give is inside it (1-based line and column)."""
+    explained = explain_syntax_error(text, ("met", "c"))
+    if explained is not None:
+        line, column, message = explained
+        lines = text.split("\n") or [""]
+        assert 1 <= line <= len(lines) and 1 <= column <= len(lines[line - 1]) + 1
+        assert "\n" not in message
+    at = star_position(text)
+    assert at is None or text[at] == "*"
