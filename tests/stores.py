@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,22 @@ def held_store(location: Path) -> Iterator[None]:
         yield
     finally:
         holder.communicate("", timeout=10)
+
+
+def read_terminal(main: int) -> bytes:
+    """Read what a child wrote to a pseudo-terminal (``main``, its other end closed here)
+    until it closes it."""
+    said = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        said += chunk
+    os.close(main)
+    return said
 
 
 def free_port() -> int:

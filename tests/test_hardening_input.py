@@ -94,8 +94,8 @@ def test_bom_crlf_lf_and_cr_give_the_same_facts_and_lines():
 
 
 def test_bad_bytes_are_reported_and_the_rest_builds(tmp_path: Path):
-    """Invalid UTF-8, NUL bytes, UTF-16 and a PNG named .md are skipped, each with path:line;
-    the good note still builds."""
+    """Invalid UTF-8, UTF-16 and a PNG named .md are skipped, each with path:line; a stray
+    NUL byte in text is a warning and its note is read; the good note still builds."""
     (tmp_path / "good.md").write_text(MET_NOTE)
     (tmp_path / "latin1.md").write_bytes("ok\ncafé\n".encode("latin-1"))
     (tmp_path / "nul.md").write_bytes(b"text\nmore\x00\n")
@@ -105,10 +105,10 @@ def test_bad_bytes_are_reported_and_the_rest_builds(tmp_path: Path):
     assert [str(p) for p in result.problems] == [
         "image.md:3: binary data (NUL byte at byte 8); not a Markdown note, skipped",
         "latin1.md:2: not UTF-8 at byte 6; re-save the note as UTF-8, skipped",
-        "nul.md:2: binary data (NUL byte at byte 9); not a Markdown note, skipped",
+        "nul.md:2: a NUL byte at byte 9 left out, the rest read; re-save the note without them",
         ("utf16.md:1: not UTF-8 at byte 0 (a UTF-16 byte order mark); re-save the note as "
         "UTF-8, skipped")]
-    assert [n.path for n in result.notes] == ["good.md"] and len(result.facts) == 2
+    assert [n.path for n in result.notes] == ["good.md", "nul.md"] and len(result.facts) == 2
 
 
 # 3. Frontmatter forms

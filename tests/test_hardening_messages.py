@@ -32,7 +32,7 @@ def places(tmp_path: Path) -> Path:
     (["build", str(EXAMPLE_VAULT), "--out", "{t}/afile/sub"], 1,
      "{t}/afile/sub: cannot make the folder"),
     (["push", str(EXAMPLE_VAULT), "--endpoint", "notaurl"], 2,
-     "notaurl: not an http:// or https:// URL"),
+     "notaurl: a URL needs its scheme; write http://notaurl (or https://)"),
     (["push", str(EXAMPLE_VAULT), "--endpoint", "http://127.0.0.1:notaport/x"], 2,
      "not a URL"),
     (["query", "ASK {}", "--endpoint", "ftp://example.org/q"], 2,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from stores import met2rdf
+from stores import met2rdf, read_terminal
 
 from met2rdf.query import escape_controls
 
@@ -75,16 +75,7 @@ def test_results_formats_on_a_terminal_show_escapes(hostile: tuple[Path, str, st
                                 "{ ?n met:path ?path }"), "--format", "csv", "--store",
                                 str(out / "store")], stdout=child, stderr=subprocess.PIPE)
     os.close(child)
-    said = b""
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        said += chunk
-    os.close(main)
+    said = read_terminal(main)
     assert process.wait(timeout=60) == 0
     assert b"\x1b" not in said and b"\\x1b]0;pwned\\x07Mets.md" in said
 

@@ -264,4 +264,5 @@ def test_report_help_names_the_sources_and_output():
     run = met2rdf("report", "--help")
     assert run.returncode == 0
     text = " ".join(run.stdout.split())
-    assert "GRAPH" in text and "--store DIR" in text and "default: out/report.html" in text
+    assert "GRAPH" in text and "--store DIR" in text
+    assert "default: report.html beside the store or GRAPH it reads" in text

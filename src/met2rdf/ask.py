@@ -15,6 +15,7 @@ concept types it accepts.  Adding a question means adding a file.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -195,14 +196,45 @@ class Answer:
     results: Results
 
 
+def group_words(question: Question, words: Sequence[str],
+                concepts: Sequence[Concept]) -> tuple[str, ...]:
+    """Return a question's arguments from words typed without quotes: ``spread breast
+    cancer`` is ``spread 'breast cancer'``.  With several arguments the words are grouped
+    the one way whose every group names a concept; none or more than one way raises
+    UnknownConceptError asking for quotes."""
+    wanted = len(question.params)
+    if len(words) == wanted or wanted == 0:
+        return tuple(words)
+    if wanted == 1:
+        return (" ".join(words),)
+    known = tuple(concepts)
+    fits = []
+    for cuts in itertools.combinations(range(1, len(words)), wanted - 1):
+        groups = [" ".join(words[a:b]) for a, b in zip((0, *cuts), (*cuts, len(words)))]
+        if all(_lookup(_vocabulary(known, p.types), g) is not None
+               for p, g in zip(question.params, groups)):
+            fits.append(tuple(groups))
+    if len(fits) == 1:
+        return fits[0]
+    how = "no" if not fits else f"{len(fits)}"
+    raise UnknownConceptError(
+        f"{how} way{'s' if fits else ''} to read {' '.join(words)!r} as "
+        f"{' '.join(p.name.upper() for p in question.params)}; quote each name of several "
+        f"words: met2rdf ask {question.name} "
+        f"{' '.join(repr(p.name.upper()) for p in question.params)}")
+
+
 def ask(store: ox.Store, question: Question, args: Sequence[str]) -> Answer:
-    """Answer a question on the store, its arguments resolved to concepts and bound."""
-    if len(args) != len(question.params):
+    """Answer a question on the store, its arguments resolved to concepts and bound.
+
+    More words than arguments are grouped into names (:func:`group_words`)."""
+    if len(args) < len(question.params) or (args and not question.params):
         raise QueryError(f"{question.name}: expects {len(question.params)} argument(s): "
                          f"met2rdf ask {question.usage}")
     concepts: tuple[Concept, ...] = ()
     if question.params:
         known = known_concepts(store)
+        args = group_words(question, args, known)
         concepts = tuple(_resolve(text, p, known) for p, text in zip(question.params, args))
     sparql = bind_values(question.sparql, {p.name: ox.NamedNode(c.iri)
                                            for p, c in zip(question.params, concepts)})

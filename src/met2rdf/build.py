@@ -590,6 +590,8 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
         if isinstance(source, Problem):
             problems.append(source)
         else:
+            if isinstance(source, SourceNote):
+                problems.extend(source.problems)
             notes.append(source)
     notes.sort(key=lambda n: n.path)
     texts = {n.path: before[n.path].text if isinstance(n, UnchangedNote)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
@@ -33,6 +34,7 @@ from .query import (
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
+from .settings import default_store, find_settings
 from .store import (
     DEFAULT_STORE,
     StreamLoader,
@@ -178,9 +180,16 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
     return open_store(args.store)
 
 
+def _table_width() -> int | None:
+    """The width a table is cut to: $COLUMNS, else the terminal's; none for a pipe."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
     if fmt == "table":
-        text = to_table(results, hide)
+        text = to_table(results, hide, _table_width())
         _out(text, end="")
         if text.count("\n") == 2 and "---" in text:
             _err("met2rdf: no answers")
@@ -227,7 +236,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
              f"one of: {', '.join(questions)} (met2rdf ask --list)")
         return EXIT_USAGE
     question = questions[args.name]
-    if len(args.args) != len(question.params):
+    if len(args.args) < len(question.params) or (args.args and not question.params):
         _err(f"met2rdf ask: usage: met2rdf ask {question.usage}")
         return EXIT_USAGE
     try:
@@ -285,6 +294,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_DATA
 
 
+_REFUSAL = {  # what to check when the endpoint refuses a push, by HTTP status
+    0: "see the server's message",
+    401: "check --user and --password, or --token",
+    403: "check that the account may write to the endpoint",
+    404: "check that --endpoint is the server's Graph Store endpoint (Oxigraph: "
+         "http://HOST:7878/store; Fuseki: http://HOST:3030/DATASET/data)",
+    405: "check that --endpoint is the server's Graph Store endpoint and that it takes writes",
+}
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     """Push the graph of a vault to a Graph Store endpoint, or export its named graphs."""
     if (args.endpoint is None) == (args.format is None):
@@ -322,6 +341,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     deletes = sum(o.ok and o.action == "delete" for o in report.outcomes)
     _out(f"{puts} graph(s) written, {deletes} deleted, {len(report.failed)} failed "
          f"-> {store.endpoint}")
+    if report.refused is not None:
+        _err(f"met2rdf: {store.endpoint} refused the push ({report.refused.message}); running "
+             f"it again will not help: {_REFUSAL.get(report.refused.status, _REFUSAL[0])}")
+        return EXIT_DATA
     if report.failed:
         _err(f"met2rdf: {len(report.failed)} graph(s) failed; the server may hold a mix of "
              "old and new graphs until a push succeeds (run it again)")
@@ -400,6 +423,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+QUERY_HELP = """
+Queries see the union of all graphs, where a triple comes once per note that
+states it: ask for DISTINCT answers, and count notes with COUNT(DISTINCT ?note)
+over GRAPH ?note."""
+QUERY_EXAMPLES = """examples:
+  met2rdf query 'SELECT DISTINCT ?site WHERE { c:breast-cancer met:spreadsTo ?site } ORDER BY ?site'
+  met2rdf query 'SELECT ?site (COUNT(DISTINCT ?note) AS ?notes) WHERE {
+      GRAPH ?note { c:breast-cancer met:spreadsTo ?site } } GROUP BY ?site
+      ORDER BY DESC(?notes) ?site'
+"""
+
+
+STORE_HELP = (f"the embedded store (default: $MET2RDF_STORE, else store of met2rdf.toml, "
+              f"else {DEFAULT_STORE})")
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the met2rdf command."""
     parser = argparse.ArgumentParser(
@@ -411,13 +450,13 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     vault = argparse.ArgumentParser(add_help=False)
     vault.add_argument("--vocab", type=Path, action="append", default=[], metavar="FILE.ttl",
-                       help="extra SKOS vocabulary in Turtle (repeatable)")
+                       help="extra SKOS vocabulary in Turtle (repeatable; default: vocab of "
+                            "met2rdf.toml)")
     vault.add_argument("--strict", action="store_true",
                        help="treat problems with notes (bad frontmatter, unreadable files) as "
                             "errors")
     store = argparse.ArgumentParser(add_help=False)
-    store.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="DIR",
-                       help=f"the embedded store (default: {DEFAULT_STORE})")
+    store.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
     source = argparse.ArgumentParser(add_help=False, parents=[store])
     source.add_argument("--data", type=Path, metavar="FILE",
                         help="query an RDF file (Turtle, N-Triples, ...) instead of the store")
@@ -429,10 +468,11 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", parents=[vault], help=cmd_build.__doc__,
                        description=cmd_build.__doc__)
     p.add_argument("path", type=Path, help="a vault folder or a single note")
-    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                   help="output folder (default: out)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: out of met2rdf.toml, else out)")
     p.add_argument("--store", type=Path, metavar="DIR",
-                   help="the embedded store to load (default: DIR/store of --out)")
+                   help="the embedded store to load (default: DIR/store when --out is given, "
+                        "else $MET2RDF_STORE, else store of met2rdf.toml, else DIR/store)")
     p.add_argument("--no-store", action="store_true", help="do not load the embedded store")
     p.add_argument("--no-cache", action="store_true",
                    help="rebuild every note (default: reuse unchanged notes' results from "
@@ -454,7 +494,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("query", parents=[source, results], help=cmd_query.__doc__,
-                       description=f"{cmd_query.__doc__} Queries see the union of all graphs.")
+                       description=f"{cmd_query.__doc__}{QUERY_HELP}",
+                       epilog=QUERY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sparql", nargs="?", help="the query text")
     p.add_argument("-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file")
     p.add_argument("--endpoint", metavar="URL",
@@ -477,10 +518,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("graph", type=Path, nargs="?", metavar="GRAPH",
                    help="report an RDF file (graph.ttl, or N-Quads from push --format) instead "
                         "of the store")
-    p.add_argument("--store", type=Path, metavar="DIR",
-                   help=f"the embedded store (default: {DEFAULT_STORE})")
-    p.add_argument("-o", "--out", type=Path, default=Path("out/report.html"), metavar="FILE",
-                   help="the HTML file to write (default: out/report.html)")
+    p.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
+    p.add_argument("-o", "--out", type=Path, metavar="FILE",
+                   help="the HTML file to write (default: report.html beside the store or "
+                        "GRAPH it reads, e.g. out/report.html for out/store)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", parents=[store], help=cmd_serve.__doc__,
@@ -560,10 +601,37 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settle(args: argparse.Namespace) -> None:
+    """Fill in the out, store and vocab no flag gave: $MET2RDF_STORE (the store), then the
+    met2rdf.toml of the vault (build, push, export, eval) or the working folder, then the
+    built-in defaults."""
+    if args.command in ("validate", "vocab"):
+        return
+    vault = getattr(args, "path", None) or getattr(args, "notes", None)
+    folders = [Path(".")]
+    if vault is not None:
+        folders.insert(0, vault if vault.is_dir() else vault.parent)
+    settings = find_settings(folders)
+    if getattr(args, "vocab", None) == []:
+        args.vocab = list(settings.vocab)
+    store = default_store(settings, os.environ)
+    if args.command == "build":
+        if args.store is None and args.out is None:
+            args.store = store
+        args.out = args.out or settings.out or Path("out")
+    elif args.command == "report":
+        if args.graph is None:
+            args.store = args.store or store or DEFAULT_STORE
+        args.out = args.out or (args.graph or args.store).parent / "report.html"
+    elif "store" in vars(args) and args.store is None:
+        args.store = store or DEFAULT_STORE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the met2rdf command line."""
     args = make_parser().parse_args(argv)
     try:
+        _settle(args)
         return int(args.func(args))
     except Met2RdfError as exc:
         _err(f"met2rdf: {exc}")

@@ -11,6 +11,7 @@
     ├── QueryError(ValueError)        a SPARQL query does not parse (path:line:column)
     ├── UnknownConceptError(ValueError)  a question's argument names no concept
     ├── EndpointError(ValueError)     an endpoint URL is not http(s), or has credentials twice
+    ├── SettingsError(ValueError)     a met2rdf.toml is malformed (path:line)
     ├── StoreError                    a store or server cannot be used (in use, missing)
     ├── RefusedError                  a step would delete much and was not told it may
     └── OutputError                   an output file cannot be written (disk full, no permission)
@@ -57,6 +58,10 @@ class UnknownConceptError(Met2RdfError, ValueError):
 
 class EndpointError(Met2RdfError, ValueError):
     """An endpoint URL cannot be used as given (not http or https, credentials twice)."""
+
+
+class SettingsError(Met2RdfError, ValueError):
+    """A met2rdf.toml is not TOML or holds a key or value met2rdf does not take."""
 
 
 class StoreError(Met2RdfError):

@@ -35,6 +35,7 @@ class SourceNote:
     title: str  # file name without .md
     text: str
     signature: tuple[int, ...] = ()  # size, mtime and inode when read (empty: not to trust)
+    problems: tuple[Problem, ...] = ()  # what was wrong with its bytes but read past (NULs)
 
 
 @dataclass(frozen=True, slots=True)

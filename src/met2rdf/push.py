@@ -44,6 +44,7 @@ class GraphOutcome:
     action: str
     ok: bool
     message: str = ""
+    status: int = 0  # the HTTP status of a failure, when the server answered
 
     def __str__(self) -> str:
         status = "ok" if self.ok else f"FAILED: {self.message}"
@@ -61,14 +62,27 @@ class PushReport:
         """Return the outcomes that did not succeed."""
         return tuple(o for o in self.outcomes if not o.ok)
 
+    @property
+    def refused(self) -> GraphOutcome | None:
+        """Return the failure that stopped the push because running it again would not help
+        (an HTTP 4xx other than 408 and 429), if any."""
+        return next((o for o in self.outcomes if refuses(o.status)), None)
+
+
+def refuses(status: int) -> bool:
+    """Whether an HTTP status says the request is wrong, so sending it again is no use."""
+    return 400 <= status < 500 and status not in _TRANSIENT
+
 
 class _TransferError(Exception):
     """One request failed; ``transient`` tells whether trying again may help."""
 
-    def __init__(self, message: str, transient: bool, reachable: bool = True) -> None:
+    def __init__(self, message: str, transient: bool, reachable: bool = True,
+                 status: int = 0) -> None:
         super().__init__(message)
         self.transient = transient
         self.reachable = reachable
+        self.status = status
 
 
 class GraphStore:
@@ -147,7 +161,7 @@ class GraphStore:
             except _TransferError as exc:
                 if not exc.transient or method not in _IDEMPOTENT or attempt > self.retries:
                     raise _TransferError(f"{exc} (after {attempt} attempt(s))", exc.transient,
-                                         exc.reachable) from exc
+                                         exc.reachable, exc.status) from exc
             time.sleep(self.backoff * 2 ** (attempt - 1))
             attempt += 1
 
@@ -185,7 +199,7 @@ class GraphStore:
                        else f" (the server asks for credentials: {offered}; give --user "
                             "and --password or --token)")
         raise _TransferError(f"HTTP {status} {reason}" + (f": {detail}" if detail else ""),
-                            transient=status in _TRANSIENT)
+                            transient=status in _TRANSIENT, status=status)
 
     def _authenticated(self, method: str, target: str, body: bytes | None,
                        headers: dict[str, str]) -> tuple[int, str, tuple[Challenge, ...], bytes]:
@@ -265,7 +279,8 @@ def push_graphs(store: GraphStore, graphs: Sequence[NamedGraph],
                 allow_deletes: bool = False) -> PushReport:
     """Push graphs, delete those of notes gone since the last push, and report each one.
 
-    Once the endpoint stops answering, the remaining graphs are reported as not sent.  A
+    Once the endpoint stops answering, or refuses a request with an HTTP 4xx that a retry
+    would not change (not 408 or 429), the remaining graphs are reported as not sent.  A
     push that would delete more than half of the note graphs pushed before raises
     RefusedError before sending anything, unless ``allow_deletes``.
     """
@@ -294,8 +309,8 @@ def push_graphs(store: GraphStore, graphs: Sequence[NamedGraph],
                     store.delete(iri)
                 outcome = GraphOutcome(iri, action, True)
             except _TransferError as exc:
-                outcome = GraphOutcome(iri, action, False, str(exc))
-                if not exc.reachable:
+                outcome = GraphOutcome(iri, action, False, str(exc), exc.status)
+                if not exc.reachable or refuses(exc.status):
                     down = str(exc)
         outcomes.append(outcome)
         if progress is not None:

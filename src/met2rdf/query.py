@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,6 +16,7 @@ import pyoxigraph as ox
 
 from .errors import EndpointError, QueryError, StoreError
 from .graph import PREFIXES
+from .sparql import explain_syntax_error, named_order, shorten_parser_message, star_position
 
 Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -44,19 +46,39 @@ def run_query(store: ox.Store, sparql: str, source: str = "<query>",
     """
     bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
     try:
-        return store.query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
-                           substitutions=bound or None)
+        return store.query(_named_columns(sparql, bound), use_default_graph_as_union=True,
+                           prefixes=PREFIXES, substitutions=bound or None)
     except SyntaxError as exc:
-        raise QueryError(_syntax_message(str(exc), source)) from exc
+        raise QueryError(_syntax_message(str(exc), sparql, source)) from exc
     except RuntimeError as exc:  # pyoxigraph's type for a variable it cannot substitute
         raise QueryError(f"{source}: {exc}") from exc
 
 
-def _syntax_message(text: str, source: str) -> str:
+def _named_columns(sparql: str, bound: Mapping[ox.Variable, Term]) -> str:
+    """Return a ``SELECT *`` query with its ``*`` replaced by its columns in the order the
+    query names them (Oxigraph sorts them by name); other queries as they are.
+
+    The columns are those of the query run on an empty store, which costs nothing."""
+    at = star_position(sparql)
+    if at is None:
+        return sparql
+    probe = ox.Store().query(sparql, use_default_graph_as_union=True, prefixes=PREFIXES,
+                             substitutions=bound or None)
+    assert isinstance(probe, ox.QuerySolutions)
+    order = named_order(sparql, at + 1, [v.value for v in probe.variables])
+    return sparql[:at] + " ".join(f"?{n}" for n in order) + sparql[at + 1:]
+
+
+def _syntax_message(text: str, sparql: str, source: str) -> str:
+    """Return ``source:line:column: what is wrong`` in one line."""
     match = _POSITION.match(text)
+    at = (int(match[1]), int(match[2])) if match else None
+    plain = explain_syntax_error(sparql, tuple(PREFIXES), at)
+    if plain is not None:
+        return f"{source}:{plain[0]}:{plain[1]}: {plain[2]}"
     if match is None:
-        return f"{source}: {text}"
-    return f"{source}:{match[1]}:{match[2]}: {text[match.end():]}"
+        return f"{source}: {shorten_parser_message(text)}"
+    return f"{source}:{match[1]}:{match[2]}: {shorten_parser_message(text[match.end():])}"
 
 
 def split_endpoint(url: str) -> tuple[str, str | None, str | None]:
@@ -68,6 +90,9 @@ def split_endpoint(url: str) -> tuple[str, str | None, str | None]:
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError as exc:
         raise EndpointError(f"{redact_url(url)}: not a URL ({exc})") from exc
+    if "://" not in url and not url.startswith("//"):
+        raise EndpointError(f"{redact_url(url)}: a URL needs its scheme; write "
+                            f"http://{redact_url(url)} (or https://)")
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise EndpointError(f"{redact_url(url)}: not an http:// or https:// URL with a host")
     if "@" not in parts.netloc:
@@ -174,8 +199,12 @@ def to_turtle_text(triples: Iterable[ox.Triple]) -> str:
     return data.decode()
 
 
-def to_table(results: Results, hide: Iterable[str] = ()) -> str:
-    """Render results as an aligned text table (IRIs as prefixed names, literals bare)."""
+def to_table(results: Results, hide: Iterable[str] = (), width: int | None = None) -> str:
+    """Render results as an aligned text table (IRIs as prefixed names, literals bare).
+
+    Columns are aligned by the width text takes on a terminal (East Asian wide characters
+    take two columns, combining marks none).  With ``width``, the widest columns are cut
+    (ending in ``…``) until each line fits in it, as far as columns of 10 allow."""
     if isinstance(results, ox.QueryBoolean):
         return "yes\n" if bool(results) else "no\n"
     if isinstance(results, ox.QueryTriples):
@@ -185,10 +214,47 @@ def to_table(results: Results, hide: Iterable[str] = ()) -> str:
     names = [v.value for v in results.variables if v.value not in hidden]
     with _reading_answers():
         rows = [[show_term(solution[name]) for name in names] for solution in results]
-    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
+    widths = [max([display_width(name), *(display_width(row[i]) for row in rows)])
+              for i, name in enumerate(names)]
+    if width is not None:
+        cap = _column_cap(widths, width - 2 * (len(widths) - 1))
+        widths = [min(w, cap) for w in widths]
     lines = [names, ["-" * w for w in widths], *rows]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n"
+    return "".join("  ".join(_fit(cell, w) for cell, w in zip(line, widths)).rstrip() + "\n"
                    for line in lines)
+
+
+MIN_COLUMN = 10  # a column is not cut narrower than this
+
+
+def _column_cap(widths: list[int], room: int) -> int:
+    """Return the largest width that, given to every wider column, fits them in ``room``."""
+    cap = max(widths, default=0)
+    while cap > MIN_COLUMN and sum(min(w, cap) for w in widths) > room:
+        cap -= 1
+    return cap
+
+
+def display_width(text: str) -> int:
+    """Return how many terminal columns text takes: two for East Asian wide and full-width
+    characters, none for combining marks and format characters, one for the rest."""
+    return sum(0 if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Return text padded to ``width`` columns, or cut to them ending in ``…``."""
+    used = display_width(text)
+    if used <= width:
+        return text + " " * (width - used)
+    kept, used = [], 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width - 1:
+            break
+        kept.append(ch)
+        used += w
+    return "".join(kept) + "\u2026" + " " * (width - 1 - used)
 
 
 def escape_controls(text: str) -> str:

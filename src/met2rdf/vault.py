@@ -82,10 +82,20 @@ def decode_note(data: bytes, rel: str) -> SourceNote | Problem:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Problem(SourceSpan(rel, 1), "not UTF-8 at byte 0 (a UTF-16 byte order mark); "
                                            "re-save the note as UTF-8, skipped")
+    problems: tuple[Problem, ...] = ()
     if b"\x00" in data:
         offset = data.index(b"\x00")
-        return Problem(SourceSpan(rel, data.count(b"\n", 0, offset) + 1),
-                       f"binary data (NUL byte at byte {offset}); not a Markdown note, skipped")
+        span = SourceSpan(rel, data.count(b"\n", 0, offset) + 1)
+        stripped = data.replace(b"\x00", b"")
+        if not _stray_nuls(data, stripped):
+            return Problem(span, f"binary data (NUL byte at byte {offset}); not a Markdown "
+                                 "note, skipped")
+        count = len(data) - len(stripped)
+        what = f"a NUL byte at byte {offset}" if count == 1 else (
+            f"{count} NUL bytes from byte {offset}")
+        problems = (Problem(span, f"{what} left out, the rest read; re-save the note "
+                                  "without them"),)
+        data = stripped
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -95,7 +105,23 @@ def decode_note(data: bytes, rel: str) -> SourceNote | Problem:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     name = PurePosixPath(rel).name
     title = name[: -len(NOTE_SUFFIX)] if name.lower().endswith(NOTE_SUFFIX) else name
-    return SourceNote(path=rel, title=title, text=text)
+    return SourceNote(path=rel, title=title, text=text, problems=problems)
+
+
+MAX_STRAY_NULS = 8  # more NUL bytes than this, not all at the end: binary data
+
+
+def _stray_nuls(data: bytes, stripped: bytes) -> bool:
+    """Whether the NUL bytes of a note are strays in text (a few, or a run at the end of
+    it) and the rest is UTF-8 text, not binary data."""
+    inner = data.rstrip(b"\x00").count(b"\x00")
+    if inner > MAX_STRAY_NULS or not stripped.strip():
+        return False
+    try:
+        stripped.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def too_large(rel: str, size: int) -> Problem:
@@ -158,7 +184,8 @@ def read_note(rel: str, path: Path | str) -> SourceNote | Problem:
     except OSError as exc:
         return Problem(SourceSpan(rel, 1), f"cannot read: {exc.strerror}; skipped")
     note = decode_note(data, rel)
-    if isinstance(note, SourceNote) and time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+    if (isinstance(note, SourceNote) and not note.problems  # else read (and warned) again
+            and time.time_ns() - st.st_mtime_ns > _SETTLED_NS):
         # trusted next time only if it was not written in the last seconds: a second write
         # in the same clock tick with the same size would otherwise go unseen
         note = replace(note, signature=file_signature(st))
