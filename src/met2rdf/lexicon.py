@@ -416,6 +416,7 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
                     return True
         return False
 
+    proper = proper_words(term for _, terms in everything for term in terms)
     out: dict[str, Derived] = {}
     new_iri: dict[str, str] = {}
     used_iris = set(curated.concepts)
@@ -433,8 +434,8 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             iri = CONCEPT_BASE + _slug(f"{labels[0]} {ident}")
         used_iris.add(iri)
         new_iri[ident] = iri
-        out[iri] = Derived(iri, source.type, labels[0], tuple(labels[1:]),
-                           (("exactMatch", ident),))
+        out[iri] = Derived(iri, source.type, lower_case_first(labels[0], proper),
+                           tuple(labels[1:]), (("exactMatch", ident),))
     for ident, iri in new_iri.items():
         source, term = kept[ident]
         if source.broader:
@@ -458,6 +459,41 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
             out[concept.iri] = Derived(concept.iri, None, None, tuple(labels),
                                        (mapping,) if mapping else ())
     return [out[iri] for iri in sorted(out)]
+
+
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def proper_words(terms: Iterable[OboTerm]) -> frozenset[str]:
+    """Words the sources write with a capital inside a name, where no sentence starts, and
+    never in lower case there: proper names (Paget, Cushing, Hodgkin, Wilms), not the words
+    of a synonym in title case ("Abnormality Of The Liver")."""
+    capital, lower = set(), set()
+    for term in terms:
+        for name in (term.name, *term.synonyms):
+            for word in _WORD.findall(name)[1:]:
+                if word[0].isupper() and word[1:].islower():
+                    capital.add(word)
+                elif word.islower():
+                    lower.add(word)
+    return frozenset(w for w in capital if w.lower() not in lower)
+
+
+def lower_case_first(label: str, proper: frozenset[str]) -> str:
+    """HPO, DO and MAxO names are in sentence case ("Bacteremia", "Duodenal gastrinoma");
+    the vocabulary's names are lower case like the curated ones, but a first word that is
+    a proper name ("Paget disease"), an acronym or a symbol ("NK-cell", "IgA", "T-cell")
+    keeps its capitals."""
+    first = _WORD.match(label)
+    if first is None or first.start() != 0:
+        return label
+    word = first.group()
+    stem = re.sub(r"['’]s$", "", word)
+    if not word[0].isupper() or not word[1:].replace("-", "").replace("'", "").islower() \
+            or stem in proper or any(part in proper for part in stem.split("-")) \
+            or len(stem.split("-")[0]) == 1:  # "T-cell", "X-ray"
+        return label
+    return label[0].lower() + label[1:]
 
 
 def _nearest(concept: Concept, curated: Vocabulary, found: dict[str, tuple[str, str]],
