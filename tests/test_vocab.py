@@ -418,3 +418,15 @@ def test_parsed_vocabulary_is_kept_in_the_user_cache(tmp_path: Path, monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
     (tmp_path / "file").write_text("a file where the folder should be")
     assert parse().concepts == first.concepts
+
+
+def test_a_sign_after_a_word_is_its_status():
+    """"HER2+" reads as HER2 positive and "HER2-" as HER2 negative (they were one word),
+    a hyphen inside a word stays a hyphen, and "+" between words joins them."""
+    from met2rdf.vocab import tokenize
+
+    vocab = default_vocabulary()
+    assert vocab.lookup("HER2+ breast cancer").pref_label == "HER2-positive breast cancer"
+    assert vocab.lookup("HER2- breast cancer").pref_label == "HER2-negative breast cancer"
+    assert [t[0] for t in tokenize("ER-/PR- disease, CD20-positive, chemo+RT")] == [
+        "er", "negative", "pr", "negative", "disease", "cd20", "positive", "chemo", "rt"]

@@ -35,7 +35,9 @@ _IRREGULAR = {
     "vertebrae": "vertebra", "bronchi": "bronchus", "foci": "focus", "nuclei": "nucleus",
     "lymphomata": "lymphoma", "carcinomata": "carcinoma", "metastasize": "metastasise",
 }
-_TOKEN = re.compile(r"[^\W_]+")
+# words, and a + or - right after one that ends it ("ER+", "HER2-"): a receptor status
+_TOKEN = re.compile(r"[^\W_]+|(?<=[^\W_])[+-](?![^\W_])")
+_SIGNS = {"+": "positive", "-": "negative"}
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
@@ -79,7 +81,10 @@ def _strip_accents(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _token(word: str) -> tuple[str, bool]:
-    """Fold one word and tell whether it is written in capitals (an acronym's plural too)."""
+    """Fold one word and tell whether it is written in capitals (an acronym's plural too);
+    a sign after a word is that word's status ("HER2+": HER2 positive)."""
+    if word in _SIGNS:
+        return _SIGNS[word], True
     plain = word if word.isascii() else _strip_accents(word)
     caps = plain == plain.upper()
     if not caps and len(plain) > 2 and plain[-1] == "s" and plain[:-1].isupper():
