@@ -132,12 +132,15 @@ class NoteExtractor:
         return title_cancers.get(view.mentions[0].concept.iri)
 
     def _subtype(self, view: BlockView) -> Concept | None:
-        """"## Papillary" under "# Thyroid cancer" heads papillary thyroid cancer: a short
-        heading that, put before the enclosing subject's name, names a narrower type."""
+        """"## Papillary" under "# Thyroid cancer" heads papillary thyroid cancer, "HER2
+        positive:" in a note on breast cancer HER2-positive breast cancer: a short heading or
+        lead-in that, put before the enclosing subject's (or the note's) name, names a
+        narrower type."""
         words = view.block.text.strip(" :*_").split()
-        if not words or len(words) > 3 or view.mentions:
-            return None
-        outer = next((a.subject for a in self._ancestors(view.block) if a.subject), None)
+        if not words or len(words) > 3 or any(is_subject(m.concept) for m in view.mentions):
+            return None  # "## HER2 positive": a marker's name may be a mention of its own
+        outer = next((a.subject for a in self._ancestors(view.block) if a.subject),
+                     self.topic)  # no section names one: the note's own cancer
         if outer is None or outer.umbrella:
             return None
         for label in outer.labels:
