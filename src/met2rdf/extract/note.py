@@ -268,8 +268,10 @@ class NoteExtractor:
             seen += 1
 
     def _context_frame(self, view: BlockView) -> str | None:
-        if view.block.kind == "row":
-            return None  # rows take their frame from their header cells
+        if view.block.kind == "row":  # rows take their frame from their header cells,
+            # but nothing is read in a section that asserts nothing (differentials, risks)
+            silent = any(anc.frame == "none" for anc in self._ancestors(view.block))
+            return "none" if silent else None
         for anc in self._ancestors(view.block):
             if anc.frame is not None:
                 return anc.frame
