@@ -1,7 +1,7 @@
 """Time parsing and extraction per note, one process, on a seeded synthetic vault.
 
-Prints milliseconds per note for parsing and for extraction (the median of several
-rounds) and the facts found.  To compare two versions side by side on one machine, run
+Prints CPU milliseconds per note for parsing and for extraction (the median of several
+rounds; CPU time, so that other work on a shared machine counts less) and the facts found.  To compare two versions side by side on one machine, run
 it for each checkout in the same shell command, alternating, with the same vault:
 
     python benchmarks/extract.py --notes 600 --vault /tmp/v --rounds 5
@@ -52,11 +52,11 @@ def main() -> None:
     for _ in range(args.rounds):
         vocab = pickle.loads(shipped)  # a fresh copy: nothing remembered from a round before
         getattr(cues, "frame_memo", {}).clear()  # nor the frames of section labels
-        start = time.perf_counter()
+        start = time.process_time()
         notes = [parse_note(s) for s in sources]
-        middle = time.perf_counter()
+        middle = time.process_time()
         found = [extract.extract_facts(n, vocab) for n in notes]
-        end = time.perf_counter()
+        end = time.process_time()
         parse_ms.append((middle - start) * 1000 / len(sources))
         extract_ms.append((end - middle) * 1000 / len(sources))
         facts = sum(len(f) for f in found)

@@ -105,13 +105,19 @@ def _prefilter(patterns: list[str]) -> re.Pattern[str] | None:
     "side", "(?:seen|commoner) in" -> "seen", "commoner"), which the regex engine finds
     fast; None when one of them has no such start.  A text the prefilter does not match
     holds none of the cues."""
-    prefixes: list[str] = []
+    prefixes: set[str] = set()
     for pattern in patterns:
-        starts = _literal_starts(pattern.removeprefix("\\b"))
+        body = _ZERO_WIDTH.sub("", pattern, count=1)
+        starts = _literal_starts(body)
         if not starts:
             return None
-        prefixes.extend(starts)
-    return re.compile("|".join(sorted(set(map(re.escape, prefixes)))))
+        word = r"\b" if pattern.startswith(r"\b") else ""  # "\bno": not "known", "anorexia"
+        prefixes.update(word + re.escape(s) for s in starts)
+    return re.compile("|".join(sorted(prefixes)))
+
+
+# what a pattern may open with that matches no text: "\\b", "^", a look-behind "(?<![^\\n])"
+_ZERO_WIDTH = re.compile(r"^(?:\\b|\^|\(\?<[=!][^()]*\))+")
 
 
 def _literal_starts(body: str) -> list[str]:
@@ -122,6 +128,9 @@ def _literal_starts(body: str) -> list[str]:
         if not branches or any("(" in b for b in branches):
             return []
         starts = [_literal_start(b) for b in branches]
+        rest = body[close + 1:]
+        if rest[:1] not in ("?", "*", "{"):  # what follows the group: "(?:does|is)n't" -> "doesn"
+            starts = [s + _literal_start(rest) if s == b else s for s, b in zip(starts, branches)]
         return starts if all(starts) else []
     start = _literal_start(body)
     return [start] if start else []
