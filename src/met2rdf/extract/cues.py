@@ -101,39 +101,51 @@ def _scanned_patterns(data: dict, name: str) -> list[str]:
 
 
 def _prefilter(patterns: list[str]) -> re.Pattern[str] | None:
-    """A pattern of the literal words every cue pattern starts with ("side[- ]effects?" ->
-    "side", "(?:seen|commoner) in" -> "seen", "commoner"), which the regex engine finds
-    fast; None when one of them has no such start.  A text the prefilter does not match
-    holds none of the cues."""
+    """A pattern of the literal texts every cue pattern starts with ("side[- ]effects?" ->
+    "side", "(?:seen|commoner) in" -> "seen in", "commoner in"), which the regex engine
+    finds fast; None when one of them has no such start.  A text the prefilter does not
+    match holds none of the cues."""
     prefixes: set[str] = set()
     for pattern in patterns:
-        body = _ZERO_WIDTH.sub("", pattern, count=1)
-        starts = _literal_starts(body)
+        starts = _literal_starts(_ZERO_WIDTH.sub("", pattern, count=1))
         if not starts:
             return None
-        word = r"\b" if pattern.startswith(r"\b") else ""  # "\bno": not "known", "anorexia"
-        prefixes.update(word + re.escape(s) for s in starts)
-    return re.compile("|".join(sorted(prefixes)))
+        prefixes.update(starts)
+    return re.compile("|".join(sorted(map(re.escape, prefixes))))
 
 
 # what a pattern may open with that matches no text: "\\b", "^", a look-behind "(?<![^\\n])"
 _ZERO_WIDTH = re.compile(r"^(?:\\b|\^|\(\?<[=!][^()]*\))+")
+_MOST_STARTS = 32
 
 
 def _literal_starts(body: str) -> list[str]:
-    """The literal texts a regex starts with, [] when it may start otherwise."""
-    if body.startswith("(?:"):
-        close = body.find(")")
-        branches = body[3:close].split("|") if close != -1 else []
-        if not branches or any("(" in b for b in branches):
-            return []
-        starts = [_literal_start(b) for b in branches]
-        rest = body[close + 1:]
-        if rest[:1] not in ("?", "*", "{"):  # what follows the group: "(?:does|is)n't" -> "doesn"
-            starts = [s + _literal_start(rest) if s == b else s for s, b in zip(starts, branches)]
-        return starts if all(starts) else []
-    start = _literal_start(body)
-    return [start] if start else []
+    """The literal texts a regex starts with, as far as literals and groups of literal
+    alternatives reach ("at (?:higher|increased) risk" -> "at higher risk", "at increased
+    risk"); [] when it may start otherwise."""
+    starts, i = [""], 0
+    while i < len(body) and len(starts) <= _MOST_STARTS:
+        if body.startswith("(?:", i):
+            close = body.find(")", i)
+            branches = body[i + 3:close].split("|") if close != -1 else []
+            if not branches or any("(" in b for b in branches):
+                break
+            heads = [_literal_start(b) for b in branches]
+            if not all(heads) or body[close + 1:close + 2] in ("?", "*", "{"):
+                break  # an optional group, or a branch that starts otherwise
+            starts = [s + h for s in starts for h in heads]
+            if heads != branches:
+                break  # a branch went on past its literal start
+            i = close + 1
+            continue
+        head = _literal_start(body[i:])
+        if not head:
+            break
+        starts = [s + head for s in starts]
+        i += len(head)
+        if not body.startswith("(?:", i):
+            break  # a special that is not a group of alternatives
+    return starts if all(starts) else []
 
 
 def _literal_start(body: str) -> str:
