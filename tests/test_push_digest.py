@@ -119,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(401)
             return self._reply(401, b"", {"WWW-Authenticate":
                                           self.server.challenge(stale=verdict == "stale")})
+        if self.command == "POST":  # a SPARQL query: one row
+            return self._reply(200, _ONE_ROW, {"Content-Type": "application/sparql-results+json"})
         graph = parse_qs(urlsplit(self.path).query)["graph"][0]
         if self.command == "PUT":
             log.bodies.append(body)
@@ -132,7 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(200, self.server.graphs[graph],
                            {"Content-Type": "application/n-triples"})
 
-    do_GET = do_PUT = do_DELETE = _answer
+    do_GET = do_PUT = do_DELETE = do_POST = _answer
+
+
+_ONE_ROW = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://x/1"}}]}}'
 
 
 @contextmanager
@@ -258,3 +263,35 @@ def test_digest_is_preferred_to_basic():
     credentials = Credentials("u", "p")
     assert credentials.answer(parse_challenges(['Basic realm="r"', 'Digest realm="r", nonce="n"']))
     assert (credentials.header("GET", "/") or "").startswith("Digest ")
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
+def test_query_endpoint_answers_a_digest_challenge(algorithm: str):
+    """query --endpoint with user:password@ sends nothing secret until the server asks, then
+    answers its Digest challenge (a pre-emptive Basic gets Virtuoso's bare 401)."""
+    from urllib.parse import quote
+
+    from met2rdf.query import query_endpoint
+
+    with digest_store(algorithm) as server:
+        port = server.server_address[1]
+        url = f"http://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{port}/sparql"
+        rows = list(query_endpoint(url, "SELECT ?s WHERE { ?s ?p ?o }"))
+    assert [r["s"].value for r in rows] == ["http://x/1"]
+    auth = [a for _, a, _ in server.log.requests]
+    assert auth[0] == "" and auth[1].startswith("Digest ") and len(auth) == 2
+
+
+def test_query_endpoint_without_credentials_says_what_to_give():
+    """A 401 to a query without credentials is a message naming the challenge offered and
+    how to give credentials."""
+    from met2rdf.errors import StoreError
+    from met2rdf.query import query_endpoint
+
+    with digest_store() as server:
+        port = server.server_address[1]
+        with pytest.raises(StoreError) as caught:
+            query_endpoint(f"http://127.0.0.1:{port}/sparql", "ASK {}")
+    assert "HTTP 401" in str(caught.value) and "(digest)" in str(caught.value)
+    assert "give them in the URL" in str(caught.value)
+

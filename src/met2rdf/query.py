@@ -3,7 +3,6 @@ SPARQL 1.1 results format."""
 
 from __future__ import annotations
 
-import base64
 import re
 import unicodedata
 import urllib.error
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 
 import pyoxigraph as ox
 
+from .auth import Challenge, Credentials, parse_challenges
 from .errors import EndpointError, QueryError, StoreError
 from .graph import PREFIXES
 from .sparql import explain_syntax_error, named_order, shorten_parser_message, star_position
@@ -121,35 +121,29 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
-def basic_credentials(user: str, password: str | None) -> str:
-    """Return the value of a Basic Authorization header."""
-    return "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode()
-
-
 def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
     """Run a query against a SPARQL 1.1 Protocol endpoint and parse what it returns.
 
     The met2rdf prefixes are declared first, on one line, as the embedded store knows them.
-    A ``user:password@`` in the URL is sent as Basic credentials, never shown.
+    A ``user:password@`` in the URL answers the server's Basic or Digest challenge (sent
+    only when asked, as curl --anyauth does), never shown.
     """
     url, user, password = split_endpoint(url)
     prologue = " ".join(f"PREFIX {k}: <{v}>" for k, v in PREFIXES.items())
     body = urllib.parse.urlencode({"query": f"{prologue}\n{sparql}"}).encode()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
-    secrets: list[str | None] = []
-    if user is not None:
-        credentials = basic_credentials(user, password)
-        request.add_unredirected_header("Authorization", credentials)  # not to a redirect
-        secrets = [password, credentials.split()[1]]
+    credentials = Credentials(user, password) if user is not None else None
+    secrets = [password, credentials.basic.split()[1]] if credentials else []
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            media = response.headers.get_content_type()
-            data = response.read()
+        media, data = _post(url, body, credentials, timeout)
     except urllib.error.HTTPError as exc:
         detail = redact(exc.read().decode("utf-8", "replace").strip(), secrets)
         if exc.code == 400:
             raise QueryError(f"{url}: the endpoint rejected the query: {detail}") from exc
+        if exc.code == 401:
+            offered = ", ".join(sorted({c.scheme for c in _challenges(exc)})) or "no challenge"
+            hint = ("check the user and password in the URL" if credentials else
+                    "give them in the URL: http://USER:PASSWORD@host/...")
+            raise StoreError(f"{url}: HTTP 401 {exc.reason} ({offered}); {hint}") from exc
         raise StoreError(f"{url}: HTTP {exc.code} {exc.reason}: {detail}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise StoreError(f"{url}: cannot reach the endpoint: {exc}") from exc
@@ -170,6 +164,33 @@ def query_endpoint(url: str, sparql: str, timeout: float = 60.0) -> Results:
     except (SyntaxError, ValueError) as exc:
         raise StoreError(f"{url}: the endpoint's answer ({media}) does not parse: {exc}") from exc
     raise StoreError(f"{url}: the endpoint answered with {media}, not SPARQL results")
+
+
+def _post(url: str, body: bytes, credentials: Credentials | None,
+          timeout: float) -> tuple[str, bytes]:
+    """POST a query form, answering one challenge (two for a stale Digest nonce); return
+    the answer's media type and bytes.  Raises HTTPError for an answer that is no success."""
+    parts = urllib.parse.urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    for attempt in range(3):
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Accept": _ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
+        sent = credentials.header("POST", target) if credentials else None
+        if sent:
+            request.add_unredirected_header("Authorization", sent)  # not to a redirect
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.headers.get_content_type(), response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401 or credentials is None or attempt == 2 or not credentials.answer(
+                    _challenges(exc), refused=sent is not None):
+                raise
+            exc.read()
+    raise AssertionError("unreachable: a third refusal raises above")
+
+
+def _challenges(exc: urllib.error.HTTPError) -> tuple[Challenge, ...]:
+    return parse_challenges(exc.headers.get_all("WWW-Authenticate") or ())
 
 
 def to_results(results: Results, fmt: str) -> bytes:
