@@ -31,6 +31,7 @@ class Cues:
     hedge: re.Pattern[str]
     examples: re.Pattern[str]
     sources: re.Pattern[str]
+    causers: re.Pattern[str]  # "cancers that cause X are A, B": X is said of A and B
     cause: re.Pattern[str]
     modifier: re.Pattern[str]
     route: re.Pattern[str]
@@ -61,7 +62,7 @@ def lower_keeping_offsets(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-SCANNED = ("negation", "contrast", "route", "sources", "aside")
+SCANNED = ("negation", "contrast", "route", "sources", "aside", "causers")
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +77,7 @@ def load_cues() -> Cues:
         hedge=re.compile(r"\b(" + "|".join(map(re.escape, data["hedge"]["patterns"])) + r")\b"),
         examples=any_of(data["examples"]["patterns"]),
         sources=any_of(data["sources"]["patterns"]),
+        causers=any_of(data["causers"]["patterns"]),
         cause=any_of(data["cause"]["patterns"]),
         modifier=any_of(data["modifier"]["patterns"]),
         route=any_of(data["route"]["patterns"]),

@@ -458,6 +458,7 @@ class NoteExtractor:
                 out.extend(self._fact(view, sent, obj, each, "spreadsTo", node.iri)
                            for each in subjects if each.primary_site is not None)
         out.extend(self._source_facts(view, sent, previous, scope.context))
+        out.extend(self._causer_facts(view, sent))
         return out
 
     def _antecedent(self, view: BlockView, sent: Sentence, inside: list[Mention],
@@ -590,6 +591,31 @@ class NoteExtractor:
             if m.start >= cue[1] and cancer is not None and not cancer.umbrella and \
                     cancer.primary_site != site and not negated(view, sent, m):
                 facts.append(self._fact(view, sent, m, cancer, "spreadsTo", site))
+        return facts
+
+    def _causer_facts(self, view: BlockView, sent: Sentence) -> list[Fact]:
+        """"The cancers that most often cause brain metastases are lung, breast and
+        melanoma": each cancer listed after the copula spreads to the metastasis's site;
+        "tumours that cause malignant effusions include lymphoma": each has the finding."""
+        cue = first_cue(view, "causers", sent)
+        if cue is None:
+            return []
+        caused = [m.concept for m in view.in_sentence(sent) if cue[0] <= m.start < cue[1]
+                  and (m.concept.type == "Symptom" or (m.concept.type == "Metastasis"
+                                                       and m.concept.site is not None))]
+        if len(caused) != 1:
+            return []
+        effect = caused[0]
+        relation, target = ("spreadsTo", effect.site) if effect.type == "Metastasis" else (
+            "hasSymptom", effect.iri)
+        assert target is not None
+        facts = []
+        for m in view.in_sentence(sent):
+            cancer = m.concept if m.concept.type == "CancerType" else \
+                self.vocab.cancer_of.get(m.concept.iri)  # "carcinomas of the breast, lung"
+            if m.start >= cue[1] and cancer is not None and not cancer.umbrella and \
+                    cancer.primary_site != target and not negated(view, sent, m):
+                facts.append(self._fact(view, sent, m, cancer, relation, target))
         return facts
 
     def _object(self, view: BlockView, sent: Sentence, obj: Mention,
