@@ -584,14 +584,22 @@ class NoteExtractor:
             return []
         site = about[0].site
         assert site is not None
-        facts = []
+        return [self._fact(view, sent, m, cancer, "spreadsTo", site)
+                for m, cancer in self._listed_cancers(view, sent, cue[1], site)]
+
+    def _listed_cancers(self, view: BlockView, sent: Sentence, start: int,
+                        target: str) -> list[tuple[Mention, Concept]]:
+        """The cancers a sentence names from ``start`` on, organ names as that organ's
+        cancer ("from solid organs: prostate", "carcinomas of the breast, lung"), but not
+        the cancer of ``target``'s own organ, an umbrella term or a negated one."""
+        found = []
         for m in view.in_sentence(sent):
             cancer = m.concept if m.concept.type == "CancerType" else \
-                self.vocab.cancer_of.get(m.concept.iri)  # "from solid organs: prostate"
-            if m.start >= cue[1] and cancer is not None and not cancer.umbrella and \
-                    cancer.primary_site != site and not negated(view, sent, m):
-                facts.append(self._fact(view, sent, m, cancer, "spreadsTo", site))
-        return facts
+                self.vocab.cancer_of.get(m.concept.iri)
+            if m.start >= start and cancer is not None and not cancer.umbrella and \
+                    cancer.primary_site != target and not negated(view, sent, m):
+                found.append((m, cancer))
+        return found
 
     def _causer_facts(self, view: BlockView, sent: Sentence) -> list[Fact]:
         """"The cancers that most often cause brain metastases are lung, breast and
@@ -609,14 +617,8 @@ class NoteExtractor:
         relation, target = ("spreadsTo", effect.site) if effect.type == "Metastasis" else (
             "hasSymptom", effect.iri)
         assert target is not None
-        facts = []
-        for m in view.in_sentence(sent):
-            cancer = m.concept if m.concept.type == "CancerType" else \
-                self.vocab.cancer_of.get(m.concept.iri)  # "carcinomas of the breast, lung"
-            if m.start >= cue[1] and cancer is not None and not cancer.umbrella and \
-                    cancer.primary_site != target and not negated(view, sent, m):
-                facts.append(self._fact(view, sent, m, cancer, relation, target))
-        return facts
+        return [self._fact(view, sent, m, cancer, relation, target)
+                for m, cancer in self._listed_cancers(view, sent, cue[1], target)]
 
     def _object(self, view: BlockView, sent: Sentence, obj: Mention,
                 context_frame: str | None,
