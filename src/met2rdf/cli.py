@@ -7,7 +7,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -33,6 +34,7 @@ from .query import (
 from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
+from .snapshot import open_for_reading, publish_snapshot
 from .store import (
     DEFAULT_STORE,
     StreamLoader,
@@ -113,16 +115,43 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Build the knowledge graph of a vault, validate it, write DIR/graph.ttl and load the
     store."""
     started = time.perf_counter()
+    result = _build_into(args)
+    if not isinstance(result, BuildResult):
+        return result
+    if not args.quiet:
+        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
+             f"statements, {result.statements()} triple statements -> {_targets(args)} "
+             f"({time.perf_counter() - started:.2f} s)")
+    return EXIT_OK
+
+
+def _store_dir(args: argparse.Namespace) -> Path | None:
+    return None if args.no_store else (args.store or args.out / "store")
+
+
+def _targets(args: argparse.Namespace) -> str:
+    store_dir = _store_dir(args)
     out = args.out / "graph.ttl"
-    store_dir = None if args.no_store else (args.store or args.out / "store")
+    return f"{out} and {store_dir}" if store_dir else str(out)
+
+
+def _build_into(args: argparse.Namespace,
+                writing: Callable[[], AbstractContextManager[object]] = nullcontext
+                ) -> BuildResult | int:
+    """Build the vault into args.out and the store (as ``build`` does), then publish the
+    store's snapshot for readers; ``writing`` wraps the writes.  Returns the result or an
+    exit code."""
+    out = args.out / "graph.ttl"
+    store_dir = _store_dir(args)
     for folder in (args.out, store_dir):
         if folder is not None and folder.exists() and not folder.is_dir():
-            _err(f"met2rdf build: {folder}: not a folder (--out and --store name folders)")
+            _err(f"met2rdf {args.command}: {folder}: not a folder (--out and --store name "
+                 "folders)")
             return EXIT_USAGE
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _err(f"met2rdf build: {args.out}: cannot make the folder: {exc.strerror}")
+        _err(f"met2rdf {args.command}: {args.out}: cannot make the folder: {exc.strerror}")
         return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
@@ -141,16 +170,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
              f"it and {out} were left as they were; use --allow-empty to empty them")
         return EXIT_DATA
-    if loader:
-        loader.finish(result)
-    write_outputs(result, out, store)
-    elapsed = time.perf_counter() - started
-    if not args.quiet:
-        targets = f"{out} and {store_dir}" if store_dir else str(out)
-        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-             f"statements, {result.statements()} triple statements -> {targets} "
-             f"({elapsed:.2f} s)")
-    return EXIT_OK
+    with writing():
+        if loader:
+            loader.finish(result)
+        write_outputs(result, out, store)
+        if store is not None and store_dir is not None:  # readers read it while a build runs
+            publish_snapshot(store, store_dir)
+    return result
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -167,6 +193,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     store = open_store(args.store, create=True)
     load_files(store, args.files, args.graph)
+    publish_snapshot(store, args.store)
     _out(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
     return EXIT_OK
 
@@ -175,7 +202,17 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
     """Open what a query reads: the RDF file of --data, else the store of --store."""
     if args.data is not None:
         return read_rdf(args.data)
-    return open_store(args.store)
+    return _read_store(args, args.store)
+
+
+def _read_store(args: argparse.Namespace, path: Path) -> ox.Store:
+    """Open a store to read it, never waiting for a writer (then its last complete build,
+    said on stderr)."""
+    reading = open_for_reading(path)
+    if reading.reason:
+        _err(f"met2rdf: {reading.reason}")
+    args.reading = reading  # held for the command: it keeps a snapshot from being retired
+    return reading.store
 
 
 def _print_results(results: Results, fmt: str, hide: Sequence[str] = ()) -> None:
@@ -253,7 +290,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.graph is not None and not args.graph.is_file():
         _err(f"met2rdf: {args.graph}: no such file")
         return EXIT_USAGE
-    source = read_rdf(args.graph) if args.graph else open_store(args.store or DEFAULT_STORE)
+    source = read_rdf(args.graph) if args.graph else _read_store(args, args.store or DEFAULT_STORE)
     report = report_store(source)
     write_atomic(args.out, to_html(report))
     _out(f"{report.health.notes} notes, {report.health.facts} facts, "
