@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -103,16 +102,11 @@ def bench(size: int, root: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, nargs="+", default=[10000])
-    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
     args = parser.parse_args()
-    root = args.keep or Path(tempfile.mkdtemp(prefix="met2rdf-bench-"))
-    try:
-        print(f"{len(os.sched_getaffinity(0))} cores")
+    print(f"{len(os.sched_getaffinity(0))} cores")
+    with tempfile.TemporaryDirectory(prefix="met2rdf-bench-") as root:
         for size in args.notes:
-            print("\n".join(["", *bench(size, root)]), flush=True)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+            print("\n".join(["", *bench(size, Path(root))]), flush=True)
 
 
 if __name__ == "__main__":
