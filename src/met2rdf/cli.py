@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from . import __version__
 from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
-from .errors import EndpointError, Met2RdfError, UnknownConceptError
+from .errors import EndpointError, Met2RdfError, StoreInUseError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .export import EXPORT_FORMATS, to_export
 from .obo import descendants, read_obo, terms_to_skos
@@ -45,7 +45,8 @@ from .store import (
     read_triples,
 )
 from .validate import to_rdflib, validate_graph
-from .vocab import TYPES, load_vocabulary
+from .vocab import TYPES, Vocabulary, load_vocabulary
+from .watch import compare, ledger_of, vault_saves
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -86,14 +87,16 @@ class _ProgressBar:
 
 
 def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
-           sink: Sink | None = None) -> BuildResult | int:
-    """Build the vault at args.path; report problems; return the result or an exit code."""
+           sink: Sink | None = None, vocab: Vocabulary | None = None) -> BuildResult | int:
+    """Build the vault at args.path (with ``vocab``, else the vocabulary of args.vocab);
+    report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
     bar = _ProgressBar(getattr(args, "quiet", False))
     try:
-        vocab = cached_vocabulary(args.vocab, cache_dir)
+        if vocab is None:
+            vocab = cached_vocabulary(args.vocab, cache_dir)
         result = build_vault(args.path, vocab, cache_dir=cache_dir,
                              jobs=getattr(args, "jobs", None), progress=bar, sink=sink)
     finally:
@@ -136,8 +139,8 @@ def _targets(args: argparse.Namespace) -> str:
 
 
 def _build_into(args: argparse.Namespace,
-                writing: Callable[[], AbstractContextManager[object]] = nullcontext
-                ) -> BuildResult | int:
+                writing: Callable[[], AbstractContextManager[object]] = nullcontext,
+                vocab: Vocabulary | None = None) -> BuildResult | int:
     """Build the vault into args.out and the store (as ``build`` does), then publish the
     store's snapshot for readers; ``writing`` wraps the writes.  Returns the result or an
     exit code."""
@@ -157,7 +160,7 @@ def _build_into(args: argparse.Namespace,
     cache_dir = None if args.no_cache else args.out / ".cache"
     loader = StreamLoader.into(store)  # a first build loads the store while it extracts
     try:
-        result = _build(args, str(out), cache_dir, loader.add if loader else None)
+        result = _build(args, str(out), cache_dir, loader.add if loader else None, vocab)
     except BaseException:
         if loader:
             loader.abort()
@@ -320,6 +323,79 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     _err("met2rdf: the server stopped")
     return EXIT_DATA
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Build a vault, then rebuild it (as build does, with its cache) whenever notes are
+    saved, added, removed or renamed, printing one line per rebuild, until Ctrl-C."""
+    if not args.path.exists():
+        _err(f"met2rdf: {args.path}: no such vault folder or note")
+        return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _interrupt)  # stop on kill as on Ctrl-C
+    saves = vault_saves(args.path, tuple(p for p in (args.out, _store_dir(args)) if p))
+    try:
+        next(saves)  # watching from now: a save during the first build is not lost
+        started = time.perf_counter()
+        vocab = cached_vocabulary(args.vocab, None if args.no_cache else args.out / ".cache")
+        result = _watched_build(args, vocab)
+        ledger = ledger_of(result, {}) if isinstance(result, BuildResult) else {}
+        if isinstance(result, BuildResult):
+            _out(f"{_clock()} {len(result.entries)} notes, {result.fact_count} fact statements, "
+                 f"{len(result.problems)} problems -> {_targets(args)} "
+                 f"({time.perf_counter() - started:.2f} s)")
+        _err(f"met2rdf: watching {args.path} (Ctrl-C stops)")
+        for _ in saves:
+            started = time.perf_counter()
+            result = _watched_build(args, vocab)
+            if isinstance(result, BuildResult):
+                after = ledger_of(result, ledger)
+                change = compare(ledger, after, len(result.problems))
+                ledger = after
+                _out(f"{_clock()} {change} -> {_targets(args)} "
+                     f"({time.perf_counter() - started:.2f} s)")
+    except KeyboardInterrupt:
+        _err("met2rdf: stopped watching")
+    return EXIT_OK
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def _watched_build(args: argparse.Namespace, vocab: Vocabulary) -> BuildResult | int:
+    """One build of ``watch``: wait for a store another process holds, report failures and
+    go on (a bad note, a graph that does not conform never stop the watching)."""
+    waited = 0.0
+    while True:
+        try:
+            return _build_into(args, _interrupts_deferred, vocab)
+        except StoreInUseError as exc:
+            if waited >= STORE_WAIT:
+                _err(f"met2rdf: {exc}; the next save tries again")
+                return EXIT_DATA
+            time.sleep(0.25)
+            waited += 0.25
+        except Met2RdfError as exc:
+            _err(f"met2rdf: {exc}; still watching")
+            return EXIT_DATA
+
+
+STORE_WAIT = 60.0  # seconds watch waits for a store a reader or another build holds
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the build writes its outputs, so that an interrupt
+    leaves graph.ttl, the store and its snapshot complete (delivered on leaving)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signals = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -524,6 +600,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="stop a query after this long (default: 30)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("watch", parents=[vault], help=cmd_watch.__doc__,
+                       description=f"{cmd_watch.__doc__} Files not ending in .md, dot-folders "
+                       "and the output folder are passed over; --vocab files are read once "
+                       "(restart it after changing them).")
+    p.add_argument("path", type=Path, help="a vault folder or a single note")
+    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
+                   help="output folder (default: out)")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help="the embedded store to load (default: DIR/store of --out)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="worker processes (default: one per core)")
+    p.set_defaults(func=cmd_watch, no_store=False, no_cache=False, allow_empty=False,
+                   quiet=False)
 
     p = sub.add_parser("push", parents=[vault], help=cmd_push.__doc__,
                        description=f"{cmd_push.__doc__} One named graph per note (the note's "
