@@ -192,3 +192,18 @@ def test_the_live_store_is_read_when_no_one_holds_it(tmp_path: Path):
     assert (reading.generation, reading.reason, len(reading.store)) == (None, "", 2)
     with pytest.raises(StoreInUseError):
         open_store(store_dir)
+
+
+def test_publishing_removes_what_killed_writers_left(tmp_path: Path):
+    """A checkpoint a killed writer left half made (N.tmp) and a pointer it did not rename go
+    with the next publish."""
+    store_dir = tmp_path / "store"
+    store = open_store(store_dir, create=True)
+    store.add(_quad(1))
+    publish_snapshot(store, store_dir)
+    folder = store_dir / SNAPSHOTS
+    (folder / "2.tmp").mkdir()
+    (folder / "2.tmp" / "000001.sst").write_bytes(b"half")
+    (folder / ".current.999.tmp").write_text("2\n")
+    assert publish_snapshot(store, store_dir) == 2
+    assert sorted(p.name for p in folder.iterdir()) == ["1", "1.pin", "2", "2.pin", "current"]

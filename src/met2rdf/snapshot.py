@@ -79,6 +79,7 @@ def publish_snapshot(store: ox.Store, path: Path) -> int:
     folder = path / SNAPSHOTS
     try:
         folder.mkdir(exist_ok=True)
+        _remove_leftovers(folder)
         before = _current(folder)
         generations = _generations(folder)
         number = max([*generations, before or 0]) + 1
@@ -101,6 +102,16 @@ def _pointer(folder: Path) -> list[str]:
         return (folder / CURRENT).read_text(encoding="ascii").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove what killed writers left: a checkpoint half made (RocksDB's ``N.tmp``), a
+    pointer not renamed.  No writer but the caller, who holds the store, is at work."""
+    for path in folder.glob("*.tmp"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _current(folder: Path) -> int | None:
