@@ -6,10 +6,13 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -332,12 +335,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
     signal.signal(signal.SIGTERM, _interrupt)  # stop on kill as on Ctrl-C
-    saves = vault_saves(args.path, tuple(p for p in (args.out, _store_dir(args)) if p))
+    stop, building = threading.Event(), threading.Event()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, partial(_interrupt_watch, stop, building))
+    sys.unraisablehook = partial(_stop_on_lost_interrupt, stop, sys.unraisablehook)
+    saves = vault_saves(args.path, tuple(p for p in (args.out, _store_dir(args)) if p), stop)
     try:
         next(saves)  # watching from now: a save during the first build is not lost
         started = time.perf_counter()
         vocab = cached_vocabulary(args.vocab, None if args.no_cache else args.out / ".cache")
-        result = _watched_build(args, vocab)
+        result = _watched_build(args, vocab, building)
+        if stop.is_set():
+            raise KeyboardInterrupt
         ledger = ledger_of(result, {}) if isinstance(result, BuildResult) else {}
         if isinstance(result, BuildResult):
             _out(f"{_clock()} {len(result.entries)} notes, {result.fact_count} fact statements, "
@@ -346,7 +355,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
         _err(f"met2rdf: watching {args.path} (Ctrl-C stops)")
         for _ in saves:
             started = time.perf_counter()
-            result = _watched_build(args, vocab)
+            result = _watched_build(args, vocab, building)
+            if stop.is_set():
+                raise KeyboardInterrupt
             if isinstance(result, BuildResult):
                 after = ledger_of(result, ledger)
                 change = compare(ledger, after, len(result.problems))
@@ -354,17 +365,48 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 _out(f"{_clock()} {change} -> {_targets(args)} "
                      f"({time.perf_counter() - started:.2f} s)")
     except KeyboardInterrupt:
-        _err("met2rdf: stopped watching")
+        pass
+    _err("met2rdf: stopped watching")
     return EXIT_OK
+
+
+def _stop_on_lost_interrupt(stop: threading.Event, hook: Callable[[Any], object],
+                            unraisable: Any) -> None:
+    """A Ctrl-C that lands in a finalizer (a worker pool's) cannot be raised: stop after the
+    build instead of printing it as an ignored exception."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        stop.set()
+    else:
+        hook(unraisable)
 
 
 def _clock() -> str:
     return time.strftime("%H:%M:%S")
 
 
-def _watched_build(args: argparse.Namespace, vocab: Vocabulary) -> BuildResult | int:
+def _interrupt_watch(stop: threading.Event, building: threading.Event, signum: int,
+                     frame: object) -> None:
+    """Ctrl-C while watch waits stops it; during a build, the first one lets the build end
+    (an interrupt inside the worker pools' machinery can hang them), a second stops at once."""
+    if building.is_set() and not stop.is_set():
+        stop.set()
+        os.write(2, b"met2rdf: stopping after this build (Ctrl-C again stops at once)\n")
+        return
+    raise KeyboardInterrupt
+
+
+def _watched_build(args: argparse.Namespace, vocab: Vocabulary,
+                   building: threading.Event) -> BuildResult | int:
     """One build of ``watch``: wait for a store another process holds, report failures and
     go on (a bad note, a graph that does not conform never stop the watching)."""
+    building.set()
+    try:
+        return _watched_build_once(args, vocab)
+    finally:
+        building.clear()
+
+
+def _watched_build_once(args: argparse.Namespace, vocab: Vocabulary) -> BuildResult | int:
     waited = 0.0
     while True:
         try:
