@@ -103,6 +103,25 @@ def read_terminal(main: int) -> bytes:
     return said
 
 
+def store_locked(location: Path) -> bool:
+    """Whether a process holds the store at ``location`` (its LOCK file in /proc/locks,
+    read without taking the lock)."""
+    try:
+        inode = (location / "LOCK").stat().st_ino
+        locks = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    return any(field.endswith(f":{inode}") for line in locks.splitlines()
+               for field in line.split())
+
+
+def generate_vault(folder: Path, notes: int) -> Path:
+    """Write a synthetic vault of ``notes`` notes (benchmarks/generate.py, seed 7)."""
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), str(folder),
+                    "--notes", str(notes), "--seed", "7"], check=True, capture_output=True)
+    return folder
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

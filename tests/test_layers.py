@@ -16,7 +16,7 @@ STAGES = {"model", "errors", "iris", "vocab", "obo", "lexicon", "vault", "parse"
 PIPELINE = {"build", "evaluate"}
 # what reads, serves or sends the built graph, and the command line
 USERS = {"store", "write", "export", "query", "sparql", "ask", "report", "render", "serve",
-         "push", "auth", "settings", "cli", "__main__"}
+         "push", "auth", "settings", "snapshot", "watch", "cli", "__main__"}
 
 
 def _module(path: Path) -> list[str]:

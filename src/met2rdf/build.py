@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import signal
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -434,6 +435,12 @@ def _note_key(base: str, text: str, links: tuple, named: Sequence[str],
 _WORKER: dict[str, object] = {}
 
 
+def _ignore_interrupts() -> None:
+    """Leave Ctrl-C to the main process (a terminal sends it to every worker too): it
+    stops the build, and the workers end with their pool instead of printing tracebacks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init_worker(vocab: Vocabulary, link_topics: Mapping[str, Concept],
                  labels: LabelIndex | None = None, base: Vocabulary | None = None) -> None:
     _WORKER["vocab"] = vocab
@@ -534,7 +541,8 @@ class _Workers:
                     progress(stage, done, total)
             return results
         if not self.pools:
-            self.pools = [ProcessPoolExecutor(max_workers=1) for _ in range(self.jobs)]
+            self.pools = [ProcessPoolExecutor(max_workers=1, initializer=_ignore_interrupts)
+                          for _ in range(self.jobs)]
         shards: list[list] = [[] for _ in self.pools]
         for item in items:
             shards[zlib.crc32(path(item).encode("utf-8", "surrogatepass")) % self.jobs].append(

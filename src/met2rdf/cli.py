@@ -7,16 +7,20 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
 from .build import BuildResult, Sink, build_vault, cached_vocabulary
-from .errors import EndpointError, Met2RdfError, UnknownConceptError
+from .errors import EndpointError, Met2RdfError, StoreInUseError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .export import EXPORT_FORMATS, to_export
 from .obo import descendants, read_obo, terms_to_skos
@@ -35,6 +39,7 @@ from .render import to_html
 from .report import report_store
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .settings import default_store, find_settings
+from .snapshot import open_for_reading, publish_snapshot
 from .store import (
     DEFAULT_STORE,
     StreamLoader,
@@ -45,7 +50,8 @@ from .store import (
     read_triples,
 )
 from .validate import to_rdflib, validate_graph
-from .vocab import TYPES, load_vocabulary
+from .vocab import TYPES, Vocabulary, load_vocabulary
+from .watch import compare, ledger_of, vault_saves
 from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -86,14 +92,16 @@ class _ProgressBar:
 
 
 def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
-           sink: Sink | None = None) -> BuildResult | int:
-    """Build the vault at args.path; report problems; return the result or an exit code."""
+           sink: Sink | None = None, vocab: Vocabulary | None = None) -> BuildResult | int:
+    """Build the vault at args.path (with ``vocab``, else the vocabulary of args.vocab);
+    report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
     bar = _ProgressBar(getattr(args, "quiet", False))
     try:
-        vocab = cached_vocabulary(args.vocab, cache_dir)
+        if vocab is None:
+            vocab = cached_vocabulary(args.vocab, cache_dir)
         result = build_vault(args.path, vocab, cache_dir=cache_dir,
                              jobs=getattr(args, "jobs", None), progress=bar, sink=sink)
     finally:
@@ -115,22 +123,49 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Build the knowledge graph of a vault, validate it, write DIR/graph.ttl and load the
     store."""
     started = time.perf_counter()
+    result = _build_into(args)
+    if not isinstance(result, BuildResult):
+        return result
+    if not args.quiet:
+        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
+             f"statements, {result.statements()} triple statements -> {_targets(args)} "
+             f"({time.perf_counter() - started:.2f} s)")
+    return EXIT_OK
+
+
+def _store_dir(args: argparse.Namespace) -> Path | None:
+    return None if args.no_store else (args.store or args.out / "store")
+
+
+def _targets(args: argparse.Namespace) -> str:
+    store_dir = _store_dir(args)
     out = args.out / "graph.ttl"
-    store_dir = None if args.no_store else (args.store or args.out / "store")
+    return f"{out} and {store_dir}" if store_dir else str(out)
+
+
+def _build_into(args: argparse.Namespace,
+                writing: Callable[[], AbstractContextManager[object]] = nullcontext,
+                vocab: Vocabulary | None = None) -> BuildResult | int:
+    """Build the vault into args.out and the store (as ``build`` does), then publish the
+    store's snapshot for readers; ``writing`` wraps the writes.  Returns the result or an
+    exit code."""
+    out = args.out / "graph.ttl"
+    store_dir = _store_dir(args)
     for folder in (args.out, store_dir):
         if folder is not None and folder.exists() and not folder.is_dir():
-            _err(f"met2rdf build: {folder}: not a folder (--out and --store name folders)")
+            _err(f"met2rdf {args.command}: {folder}: not a folder (--out and --store name "
+                 "folders)")
             return EXIT_USAGE
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _err(f"met2rdf build: {args.out}: cannot make the folder: {exc.strerror}")
+        _err(f"met2rdf {args.command}: {args.out}: cannot make the folder: {exc.strerror}")
         return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
     loader = StreamLoader.into(store)  # a first build loads the store while it extracts
     try:
-        result = _build(args, str(out), cache_dir, loader.add if loader else None)
+        result = _build(args, str(out), cache_dir, loader.add if loader else None, vocab)
     except BaseException:
         if loader:
             loader.abort()
@@ -143,16 +178,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
              f"it and {out} were left as they were; use --allow-empty to empty them")
         return EXIT_DATA
-    if loader:
-        loader.finish(result)
-    write_outputs(result, out, store)
-    elapsed = time.perf_counter() - started
-    if not args.quiet:
-        targets = f"{out} and {store_dir}" if store_dir else str(out)
-        _out(f"{len(result.entries)} notes ({result.reused} unchanged), {result.fact_count} fact "
-             f"statements, {result.statements()} triple statements -> {targets} "
-             f"({elapsed:.2f} s)")
-    return EXIT_OK
+    with writing():
+        if loader:
+            loader.finish(result)
+        write_outputs(result, out, store)
+        if store is not None and store_dir is not None:  # readers read it while a build runs
+            publish_snapshot(store, store_dir)
+    return result
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -169,6 +201,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     store = open_store(args.store, create=True)
     load_files(store, args.files, args.graph)
+    publish_snapshot(store, args.store)
     _out(f"{len(args.files)} file(s) loaded; {args.store} holds {len(store)} quads")
     return EXIT_OK
 
@@ -177,7 +210,17 @@ def _open_source(args: argparse.Namespace) -> ox.Store:
     """Open what a query reads: the RDF file of --data, else the store of --store."""
     if args.data is not None:
         return read_rdf(args.data)
-    return open_store(args.store)
+    return _read_store(args, args.store)
+
+
+def _read_store(args: argparse.Namespace, path: Path) -> ox.Store:
+    """Open a store to read it, never waiting for a writer (then its last complete build,
+    said on stderr)."""
+    reading = open_for_reading(path)
+    if reading.reason:
+        _err(f"met2rdf: {reading.reason}")
+    args.reading = reading  # held for the command: it keeps a snapshot from being retired
+    return reading.store
 
 
 def _table_width() -> int | None:
@@ -262,7 +305,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.graph is not None and not args.graph.is_file():
         _err(f"met2rdf: {args.graph}: no such file")
         return EXIT_USAGE
-    source = read_rdf(args.graph) if args.graph else open_store(args.store or DEFAULT_STORE)
+    source = read_rdf(args.graph) if args.graph else _read_store(args, args.store or DEFAULT_STORE)
     report = report_store(source)
     write_atomic(args.out, to_html(report))
     _out(f"{report.health.notes} notes, {report.health.facts} facts, "
@@ -302,6 +345,118 @@ _REFUSAL = {  # what to check when the endpoint refuses a push, by HTTP status
          "http://HOST:7878/store; Fuseki: http://HOST:3030/DATASET/data)",
     405: "check that --endpoint is the server's Graph Store endpoint and that it takes writes",
 }
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Build a vault, then rebuild it (as build does, with its cache) whenever notes are
+    saved, added, removed or renamed, printing one line per rebuild, until Ctrl-C."""
+    if not args.path.exists():
+        _err(f"met2rdf: {args.path}: no such vault folder or note")
+        return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _interrupt)  # stop on kill as on Ctrl-C
+    stop, building = threading.Event(), threading.Event()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, partial(_interrupt_watch, stop, building))
+    sys.unraisablehook = partial(_stop_on_lost_interrupt, stop, sys.unraisablehook)
+    saves = vault_saves(args.path, tuple(p for p in (args.out, _store_dir(args)) if p), stop)
+    try:
+        next(saves)  # watching from now: a save during the first build is not lost
+        started = time.perf_counter()
+        vocab = cached_vocabulary(args.vocab, None if args.no_cache else args.out / ".cache")
+        result = _watched_build(args, vocab, building)
+        if stop.is_set():
+            raise KeyboardInterrupt
+        ledger = ledger_of(result, {}) if isinstance(result, BuildResult) else {}
+        if isinstance(result, BuildResult):
+            _out(f"{_clock()} {len(result.entries)} notes, {result.fact_count} fact statements, "
+                 f"{len(result.problems)} problems -> {_targets(args)} "
+                 f"({time.perf_counter() - started:.2f} s)")
+        _err(f"met2rdf: watching {args.path} (Ctrl-C stops)")
+        for _ in saves:
+            started = time.perf_counter()
+            result = _watched_build(args, vocab, building)
+            if stop.is_set():
+                raise KeyboardInterrupt
+            if isinstance(result, BuildResult):
+                after = ledger_of(result, ledger)
+                change = compare(ledger, after, len(result.problems))
+                ledger = after
+                _out(f"{_clock()} {change} -> {_targets(args)} "
+                     f"({time.perf_counter() - started:.2f} s)")
+    except KeyboardInterrupt:
+        pass
+    _err("met2rdf: stopped watching")
+    return EXIT_OK
+
+
+def _stop_on_lost_interrupt(stop: threading.Event, hook: Callable[[Any], object],
+                            unraisable: Any) -> None:
+    """A Ctrl-C that lands in a finalizer (a worker pool's) cannot be raised: stop after the
+    build instead of printing it as an ignored exception."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        stop.set()
+    else:
+        hook(unraisable)
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def _interrupt_watch(stop: threading.Event, building: threading.Event, signum: int,
+                     frame: object) -> None:
+    """Ctrl-C while watch waits stops it; during a build, the first one lets the build end
+    (an interrupt inside the worker pools' machinery can hang them), a second stops at once."""
+    if building.is_set() and not stop.is_set():
+        stop.set()
+        os.write(2, b"met2rdf: stopping after this build (Ctrl-C again stops at once)\n")
+        return
+    raise KeyboardInterrupt
+
+
+def _watched_build(args: argparse.Namespace, vocab: Vocabulary,
+                   building: threading.Event) -> BuildResult | int:
+    """One build of ``watch``: wait for a store another process holds, report failures and
+    go on (a bad note, a graph that does not conform never stop the watching)."""
+    building.set()
+    try:
+        return _watched_build_once(args, vocab)
+    finally:
+        building.clear()
+
+
+def _watched_build_once(args: argparse.Namespace, vocab: Vocabulary) -> BuildResult | int:
+    waited = 0.0
+    while True:
+        try:
+            return _build_into(args, _interrupts_deferred, vocab)
+        except StoreInUseError as exc:
+            if waited >= STORE_WAIT:
+                _err(f"met2rdf: {exc}; the next save tries again")
+                return EXIT_DATA
+            time.sleep(0.25)
+            waited += 0.25
+        except Met2RdfError as exc:
+            _err(f"met2rdf: {exc}; still watching")
+            return EXIT_DATA
+
+
+STORE_WAIT = 60.0  # seconds watch waits for a store a reader or another build holds
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the build writes its outputs, so that an interrupt
+    leaves graph.ttl, the store and its snapshot complete (delivered on leaving)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signals = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -534,6 +689,20 @@ def make_parser() -> argparse.ArgumentParser:
                    help="stop a query after this long (default: 30)")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("watch", parents=[vault], help=cmd_watch.__doc__,
+                       description=f"{cmd_watch.__doc__} Files not ending in .md, dot-folders "
+                       "and the output folder are passed over; --vocab files are read once "
+                       "(restart it after changing them).")
+    p.add_argument("path", type=Path, help="a vault folder or a single note")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: out of met2rdf.toml, else out)")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help="the embedded store to load (default: DIR/store of --out)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="worker processes (default: one per core)")
+    p.set_defaults(func=cmd_watch, no_store=False, no_cache=False, allow_empty=False,
+                   quiet=False)
+
     p = sub.add_parser("push", parents=[vault], help=cmd_push.__doc__,
                        description=f"{cmd_push.__doc__} One named graph per note (the note's "
                        "IRI) plus one for the vocabulary and ontology.")
@@ -603,8 +772,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _settle(args: argparse.Namespace) -> None:
     """Fill in the out, store and vocab no flag gave: $MET2RDF_STORE (the store), then the
-    met2rdf.toml of the vault (build, push, export, eval) or the working folder, then the
-    built-in defaults."""
+    met2rdf.toml of the vault (build, watch, push, export, eval) or the working folder, then
+    the built-in defaults."""
     if args.command in ("validate", "vocab"):
         return
     vault = getattr(args, "path", None) or getattr(args, "notes", None)
@@ -615,7 +784,7 @@ def _settle(args: argparse.Namespace) -> None:
     if getattr(args, "vocab", None) == []:
         args.vocab = list(settings.vocab)
     store = default_store(settings, os.environ)
-    if args.command == "build":
+    if args.command in ("build", "watch"):
         if args.store is None and args.out is None:
             args.store = store
         args.out = args.out or settings.out or Path("out")

@@ -13,6 +13,7 @@
     ├── EndpointError(ValueError)     an endpoint URL is not http(s), or has credentials twice
     ├── SettingsError(ValueError)     a met2rdf.toml is malformed (path:line)
     ├── StoreError                    a store or server cannot be used (in use, missing)
+    │   └── StoreInUseError           another process holds the store (a writer)
     ├── RefusedError                  a step would delete much and was not told it may
     └── OutputError                   an output file cannot be written (disk full, no permission)
 """
@@ -66,6 +67,10 @@ class SettingsError(Met2RdfError, ValueError):
 
 class StoreError(Met2RdfError):
     """A store cannot be opened or served (missing, in use by another process)."""
+
+
+class StoreInUseError(StoreError):
+    """Another process holds the store open (a build, load or push writing it)."""
 
 
 class RefusedError(Met2RdfError):

@@ -100,7 +100,7 @@ def _construct_checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     a refusal when the text is not one (``!!int abc``)."""
     try:
         return _SAFE[node.tag](loader, node)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError):
         raise _Refused(f"frontmatter value {str(node.value)[:40]!r} is not a valid "
                        f"{_short_tag(node.tag)}; remove the tag or fix "
                        "the value, frontmatter ignored", node.start_mark.line) from None

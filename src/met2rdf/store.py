@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from .build import BuildResult, NamedGraph, NoteOutput, prefix_lines
 from .cache import Cache
-from .errors import RdfInputError, StoreError
+from .errors import RdfInputError, StoreError, StoreInUseError
 from .iris import BASE, NOTE_BASE, note_iri
 from .vocab import MET
 
@@ -36,7 +36,7 @@ def open_store(path: Path, create: bool = False) -> ox.Store:
         return ox.Store(str(path))
     except OSError as exc:
         if "lock" in str(exc).lower():
-            raise StoreError(f"{path}: the store is in use by another process (a build, load, "
+            raise StoreInUseError(f"{path}: the store is in use by another process (a build, load, "
                              "query or push); wait for it to finish and try again") from exc
         raise StoreError(f"{path}: cannot open the store: {exc}") from exc
 
