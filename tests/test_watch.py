@@ -144,10 +144,11 @@ def test_saves_in_a_1000_note_vault_are_built_within_2_s(tmp_path: Path, watchin
         line, seconds = watch.after(change)
         assert "changed" in line
         took.append(round(seconds, 2))
-    # A deleted note takes the concepts only it named out of the vocabulary graph, which the
-    # store then drops and loads whole (42,000 quads: 1.5-3.5 s of the rebuild on two shared
-    # cores; the delete took 1.2 s on an idle machine, 2.3-4.5 s at load averages of 2-4):
-    # it misses the 2 s goal until that graph is synced by difference.
+    # A deleted note takes the concepts only it named out of the vocabulary graph (42,000
+    # quads), which the store patches by its difference; with the notes that linked to it
+    # built again, graph.ttl rewritten and a snapshot published, a delete took 2.55 s at a
+    # load average of 2.8 (another test suite running): 6 s here, the 2 s goal is measured
+    # on a quiet machine, not in a timed test.
     edit, new, delete, rename = took
     assert max(edit, new, rename) < 2.0 and delete < 6.0, took
     code, stderr = watch.stop()
