@@ -11,7 +11,7 @@ from conftest import REPO
 PACKAGE = REPO / "src" / "met2rdf"
 # the stages of the pipeline and what they are made of: notes in, facts and graphs out
 STAGES = {"model", "errors", "iris", "vocab", "obo", "lexicon", "vault", "parse", "extract",
-          "graph", "shacl", "validate", "diagnostics", "cache"}
+          "graph", "shacl", "validate", "diagnostics", "cache", "turtle", "result"}
 # what runs the stages in order (and scores them)
 PIPELINE = {"build", "evaluate"}
 # what reads, serves or sends the built graph, and the command line

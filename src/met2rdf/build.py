@@ -27,36 +27,31 @@ chunks in path order, then the vocabulary's: the same vault always gives the sam
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache, partial, wraps
+from dataclasses import replace
+from functools import cached_property, lru_cache, wraps
 from importlib.metadata import PackageNotFoundError, version
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Self
 
-import pyoxigraph as ox
-
-from .cache import Cache
-from .diagnostics import BUILD_GRAPH, diagnostic_triples
-from .errors import NoteError, OutputError
+from .cache import Cache, digest
+from .errors import NoteError
 from .extract import extract_facts, find_topic
 from .graph import (
-    PREFIXES,
     concept_closure,
     concept_triples,
     note_triples,
     ontology_triples,
     sort_key,
 )
-from .iris import BASE, note_iri
-from .model import Concept, Fact, Note, Problem, SourceNote, UnchangedNote
+from .model import Concept, Note, Problem, SourceNote, UnchangedNote
 from .parse import ATTACHMENT, parse_note
+from .result import BuildResult, NoteEntry, NoteOutput, Survey
+from .turtle import parse_chunk, prefix_lines, turtle_chunk
 from .validate import ValidationReport, ValidationResult, validate_triples
 from .vault import LinkResolver, link_key, read_note, read_vault
 from .vocab import (
@@ -71,201 +66,12 @@ from .vocab import (
     remember_normalized,
 )
 
-VOCABULARY_GRAPH = BASE + "graph/vocabulary"
 BATCH = 64  # notes per worker task
 Progress = Callable[[str, int, int], None]
 Sink = Callable[[Sequence["NoteOutput"]], None]  # takes notes' outputs as they are made
 
 
-@dataclass(frozen=True, slots=True)
-class NamedGraph:
-    """The triples of one named graph: a note's, or the vocabulary and ontology."""
-
-    iri: str
-    triples: tuple[ox.Triple, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Survey:
-    """What the rest of the vault needs to know about one note."""
-
-    path: str
-    title: str
-    aliases: tuple[str, ...]
-    targets: tuple[str, ...]  # wikilink targets
-    topic: str | None  # IRI of the concept the note is about
-    problems: tuple[Problem, ...]
-    new_names: tuple[str, ...] = ()  # its title and aliases the vocabulary does not know
-
-    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
-        return (Survey, _SURVEY_FIELDS(self))
-
-
-@dataclass(frozen=True, slots=True)
-class NoteOutput:
-    """One note's share of the build: its facts and its named graph as a Turtle chunk."""
-
-    path: str
-    facts: tuple[Fact, ...]
-    used: tuple[str, ...]  # concept IRIs the graph names
-    turtle: bytes  # the note's graph: sorted, unique triples, Turtle without prefix lines
-    statements: int  # the number of triples in it
-    labels: tuple[str, ...] = ()  # the vault names its text could contain (LabelIndex)
-    bloom: int = 0  # its words (NoteWords.bloom)
-    results: tuple[ValidationResult, ...] = ()
-
-    @property
-    def graph(self) -> NamedGraph:
-        """The note's named graph."""
-        return NamedGraph(note_iri(self.path), parse_chunk(self.turtle))
-
-
-@dataclass(frozen=True, slots=True)
-class NoteEntry:
-    """What the build index keeps of a note between builds: enough to reuse it unread."""
-
-    path: str
-    text: str  # digest of the note's path and text
-    survey: Survey
-    key: str  # cache key of its NoteOutput
-    labels: tuple[str, ...]
-    facts: int
-    statements: int
-    used: tuple[str, ...]
-    results: tuple[ValidationResult, ...]
-    signature: tuple[int, ...] = ()  # the file's size, time and inode (see read_vault)
-    bloom: int = 0  # its words (NoteWords.bloom)
-
-    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
-        return (NoteEntry, _ENTRY_FIELDS(self))
-
-
-_SURVEY_FIELDS = attrgetter(*Survey.__slots__)
-_ENTRY_FIELDS = attrgetter(*NoteEntry.__slots__)
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """Everything a build produced.
-
-    The notes' outputs are read on demand: a rebuild that reuses most notes never loads
-    their chunks (``write_graph`` copies them from the previous graph.ttl and the store
-    keeps their graphs).
-    """
-
-    entries: tuple[NoteEntry, ...]
-    problems: tuple[Problem, ...]
-    report: ValidationReport | None
-    reused: int = 0  # notes whose results came from the cache
-    fresh: Mapping[str, NoteOutput] = field(default_factory=dict)  # path -> output
-    cache: Cache | None = None
-    vocabulary_turtle: bytes = b""  # the vocabulary and ontology graph as a Turtle chunk
-    vocabulary_statements: int = 0
-    cache_dir: Path | None = None
-
-    def output(self, entry: NoteEntry) -> NoteOutput:
-        """The full output of one note (from this build, else from the cache)."""
-        found = self.fresh.get(entry.path)
-        if found is None and self.cache is not None:
-            hit = self.cache.get(entry.key)
-            found = hit if isinstance(hit, NoteOutput) else None
-        if found is None:
-            raise OutputError(f"{entry.path}: its cached result is gone; build again with "
-                             "--no-cache")
-        return found
-
-    @property
-    def vocabulary(self) -> tuple[ox.Triple, ...]:
-        """The vocabulary and ontology graph: the concepts the notes name, with the sites
-        and broader concepts they point to, and the ontology."""
-        return parse_chunk(self.vocabulary_turtle)
-
-    @property
-    def notes(self) -> tuple[NoteOutput, ...]:
-        """Every note's output, in path order."""
-        return tuple(self.output(e) for e in self.entries)
-
-    @property
-    def facts(self) -> tuple[Fact, ...]:
-        """Every fact statement, note by note."""
-        return tuple(f for n in self.notes for f in n.facts)
-
-    @property
-    def fact_count(self) -> int:
-        """The number of fact statements (without reading the notes' outputs)."""
-        return sum(e.facts for e in self.entries)
-
-    @property
-    def graphs(self) -> tuple[NamedGraph, ...]:
-        """The named graphs: one per note, the build's problems and SHACL report, then the
-        vocabulary and ontology."""
-        return (*(n.graph for n in self.notes),
-                NamedGraph(BUILD_GRAPH, diagnostic_triples(self.problems, self.report)),
-                NamedGraph(VOCABULARY_GRAPH, self.vocabulary))
-
-    @property
-    def triples(self) -> tuple[ox.Triple, ...]:
-        """Every triple of graph.ttl: the notes' graphs and the vocabulary's, not the build
-        graph (a triple asserted by two notes appears twice)."""
-        return tuple(t for g in self.graphs if g.iri != BUILD_GRAPH for t in g.triples)
-
-    def chunks(self, build_graph: bool = False) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
-        """(graph IRI, key, Turtle chunk reader) of the notes' graphs, then (with
-        ``build_graph``, for the store) the build graph, then the vocabulary's."""
-        for entry in self.entries:
-            yield note_iri(entry.path), entry.key, partial(_chunk_of, self, entry)
-        if build_graph:
-            build = _turtle_chunk(diagnostic_triples(self.problems, self.report))
-            yield BUILD_GRAPH, _digest(build), lambda: build
-        yield VOCABULARY_GRAPH, _digest(self.vocabulary_turtle), lambda: self.vocabulary_turtle
-
-    def turtle(self) -> bytes:
-        """The whole graph as Turtle: notes in path order, then the vocabulary."""
-        return b"".join([TURTLE_HEADER, prefix_lines(), *(c() for _, _, c in self.chunks())])
-
-    def statements(self) -> int:
-        """The number of triple statements written (per note, then the vocabulary)."""
-        return sum(e.statements for e in self.entries) + self.vocabulary_statements
-
-
-def _chunk_of(result: BuildResult, entry: NoteEntry) -> bytes:
-    return result.output(entry).turtle
-
-
-TURTLE_HEADER = b"# Generated by met2rdf from a vault of notes; do not edit by hand.\n"
-
-
-def parse_chunk(chunk: bytes) -> tuple[ox.Triple, ...]:
-    """Parse a Turtle chunk written by the build (its prefixes are the build's)."""
-    return tuple(q.triple for q in ox.parse(prefix_lines() + chunk, format=ox.RdfFormat.TURTLE))
-
-
-@lru_cache(maxsize=1)
-def prefix_lines() -> bytes:
-    """The prefix lines of every Turtle chunk."""
-    return b"".join(f"@prefix {k}: <{v}> .\n".encode() for k, v in PREFIXES.items())
-
-
-def _turtle_chunk(triples: Iterable[ox.Triple], ordered: bool = False) -> bytes:
-    """Turtle of some triples without the prefix lines (sorted, so deterministic).
-
-    ``ordered``: the triples are already unique and sorted by ``sort_key``.
-    """
-    unique = triples if ordered else sorted(set(triples), key=sort_key)
-    data = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
-    return b"".join(line + b"\n" for line in data.split(b"\n")
-                    if line and not line.startswith(b"@prefix "))
-
-
 # --- cache keys ---------------------------------------------------------------------------
-
-def _digest(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
-
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
@@ -277,7 +83,7 @@ def code_version() -> str:
     here = Path(__file__).resolve().parent
     sources = b"".join(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes()
                        for p in sorted(here.rglob("*.py")))  # subpackages too
-    return _digest(release, sources, package_data("cues.toml"), package_data("ontology.ttl"),
+    return digest(release, sources, package_data("cues.toml"), package_data("ontology.ttl"),
                    *(p.read_bytes() for p in _shape_files()))
 
 
@@ -287,9 +93,9 @@ def _shape_files() -> list[Path]:
     return sorted(shapes_dir().glob("*.ttl"))
 
 
-def vocabulary_digest(vocab: Vocabulary) -> str:
+def vocabularydigest(vocab: Vocabulary) -> str:
     """A digest of every concept, label and id of a vocabulary."""
-    return _digest(*(repr(vocab.concepts[iri]) for iri in sorted(vocab.concepts)))
+    return digest(*(repr(vocab.concepts[iri]) for iri in sorted(vocab.concepts)))
 
 
 def _collector_frozen(function: Callable) -> Callable:
@@ -426,7 +232,7 @@ class LabelIndex:
 
 def _note_key(base: str, text: str, links: tuple, named: Sequence[str],
               labels: Sequence[str]) -> str:
-    return _digest("note", base, text, repr(links), *named, "\0labels", *labels)
+    return digest("note", base, text, repr(links), *named, "\0labels", *labels)
 
 
 # --- the work a process does ---------------------------------------------------------------
@@ -476,7 +282,7 @@ def _extract(jobs: Sequence[tuple[SourceNote, tuple[tuple[str, str | None], ...]
                       ({topic.iri} if topic else set()))
         words = NoteWords(note.title, source.text)
         outputs.append(NoteOutput(note.path, facts, tuple(used),
-                                  _turtle_chunk(triples, ordered=True), len(triples),
+                                  turtle_chunk(triples, ordered=True), len(triples),
                                   label_index.labels(words), words.bloom()))
     if not validate:
         return outputs
@@ -595,7 +401,7 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
             notes.append(source)
     notes.sort(key=lambda n: n.path)
     texts = {n.path: before[n.path].text if isinstance(n, UnchangedNote)
-             else _digest(n.path, n.text) for n in notes}
+             else digest(n.path, n.text) for n in notes}
     before_labels: frozenset[str] = frozenset(saved.get("labels", ()))
 
     with _Workers(jobs) as workers:
@@ -705,13 +511,13 @@ def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: 
     # 4. the vocabulary and ontology graph, validated with the rest
     used = {iri for e in ordered_entries for iri in e.used}
     closure = concept_closure(used, base_vocab)  # the vault's names are in the notes' graphs
-    vocabulary_key = _digest("vocabulary", base_key, *map(repr, closure))
+    vocabulary_key = digest("vocabulary", base_key, *map(repr, closure))
     hit = cache.get(vocabulary_key)
     if isinstance(hit, tuple):
         vocabulary_turtle, vocabulary_statements = hit
     else:
         triples = {*ontology_triples(), *concept_triples(closure)}
-        vocabulary_turtle, vocabulary_statements = _turtle_chunk(triples), len(triples)
+        vocabulary_turtle, vocabulary_statements = turtle_chunk(triples), len(triples)
         cache.put(vocabulary_key, (vocabulary_turtle, vocabulary_statements))
     report = None
     if validate:
@@ -776,7 +582,7 @@ def _names(survey: Survey) -> tuple:
 
 
 def _base_key(vocab: Vocabulary, validate: bool) -> str:
-    return _digest(code_version(), vocabulary_digest(vocab), str(validate))
+    return digest(code_version(), vocabularydigest(vocab), str(validate))
 
 
 def _source(note: SourceNote | UnchangedNote) -> SourceNote:
@@ -792,7 +598,7 @@ def _source(note: SourceNote | UnchangedNote) -> SourceNote:
 def _validate_vocabulary(cache: Cache, base_key: str,
                          turtle: bytes) -> tuple[ValidationResult, ...]:
     """Validate the vocabulary graph (its results cached by its content)."""
-    key = _digest("vocabulary", base_key, turtle)
+    key = digest("vocabulary", base_key, turtle)
     hit = cache.get(key)
     if isinstance(hit, tuple):
         return hit
@@ -840,7 +646,7 @@ def cached_vocabulary(paths: Sequence[Path], cache_dir: Path | None) -> Vocabula
                  *(f"{p}\0".encode() + p.read_bytes() for p in paths)]
     except OSError:  # load_vocabulary says what cannot be read
         return load_vocabulary(paths)
-    cache, version = Cache(cache_dir), _digest("vocabulary", code_version(), *parts)
+    cache, version = Cache(cache_dir), digest("vocabulary", code_version(), *parts)
     hit = cache.index(VOCABULARY, version).get(VOCABULARY)
     if isinstance(hit, Vocabulary):
         return hit

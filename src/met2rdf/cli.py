@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
-from .build import BuildResult, Sink, build_vault, cached_vocabulary
+from .build import Sink, build_vault, cached_vocabulary
 from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .export import EXPORT_FORMATS, to_export
@@ -33,6 +33,7 @@ from .query import (
 )
 from .render import to_html
 from .report import report_store
+from .result import BuildResult
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .settings import default_store, find_settings
 from .store import (

@@ -16,10 +16,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .build import BuildResult, NamedGraph, NoteOutput, prefix_lines
 from .cache import Cache
 from .errors import RdfInputError, StoreError
 from .iris import BASE, NOTE_BASE, note_iri
+from .result import BuildResult, NamedGraph, NoteOutput
+from .turtle import prefix_lines
 from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")
