@@ -34,7 +34,8 @@ def _rss_mb() -> tuple[float, float]:
 
 def child_build(vault: Path, out: Path) -> None:
     """Build like `met2rdf build` does, timing each stage; print JSON (run in a child)."""
-    from met2rdf.build import build_vault, cached_vocabulary
+    from met2rdf.build import build_vault
+    from met2rdf.incremental.vocabulary import cached_vocabulary
     from met2rdf.store import StreamLoader, open_store
     from met2rdf.write import write_outputs
 

@@ -12,8 +12,9 @@ import pytest
 
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
-from met2rdf.build import LabelIndex, NoteWords, bloom_may_contain, build_vault
+from met2rdf.build import build_vault
 from met2rdf.cache import Cache
+from met2rdf.incremental.labels import LabelIndex, NoteWords, bloom_may_contain
 from met2rdf.store import (
     BULK,
     KEYS_GRAPH,

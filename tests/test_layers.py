@@ -13,7 +13,7 @@ PACKAGE = REPO / "src" / "met2rdf"
 STAGES = {"model", "errors", "iris", "vocab", "obo", "lexicon", "vault", "parse", "extract",
           "graph", "shacl", "validate", "diagnostics", "cache", "turtle", "result"}
 # what runs the stages in order (and scores them)
-PIPELINE = {"build", "evaluate"}
+PIPELINE = {"build", "incremental", "evaluate"}
 # what reads, serves or sends the built graph, and the command line
 USERS = {"store", "write", "export", "query", "sparql", "ask", "report", "render", "serve",
          "push", "auth", "settings", "cli", "__main__"}

@@ -1,6 +1,6 @@
 """The embedded store: a persistent pyoxigraph store that holds the graph as named graphs.
 
-The layout is the one ``build`` makes (see :mod:`met2rdf.build`): one graph per note,
+The layout is the one ``build`` makes (see :mod:`met2rdf.result`): one graph per note,
 named by the note's IRI, plus the vocabulary graph.  Queries read the union of all graphs.
 """
 
