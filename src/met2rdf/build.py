@@ -10,6 +10,8 @@ of the notes, so a note parsed in the first pass is still parsed in the second):
 3. *extract*: with those names, find each note's facts, turn them into its named graph,
    serialise it and validate it (in batches, with the shapes compiled to SPARQL);
 4. *vocabulary*: the vocabulary and ontology graph, validated with the rest;
+5. *outputs*: ``graph.ttl`` and the store (:func:`build_and_write`), or neither when the
+   result is not accepted.
 
 With a cache folder, a rebuild redoes only what changed: how it knows is
 :mod:`met2rdf.incremental`.
@@ -19,9 +21,13 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from .incremental.index import gather, kept_surveys, new_entries, open_index, save_index
 from .incremental.index import saved_index as _saved_index
@@ -31,11 +37,13 @@ from .incremental.vocabulary import validate_vocabulary, vocabulary_graph
 from .incremental.workers import Progress, Sink, Workers
 from .model import Problem, SourceNote, UnchangedNote
 from .result import BuildResult
+from .store import StreamLoader
 from .validate import ValidationReport, ValidationResult
 from .vault import read_vault
 from .vocab import Vocabulary
+from .write import write_outputs
 
-__all__ = ["Progress", "Sink", "build_notes", "build_vault"]
+__all__ = ["Outcome", "Progress", "Sink", "build_and_write", "build_notes", "build_vault"]
 
 
 def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: Vocabulary,
@@ -87,6 +95,50 @@ def build_vault(path: Path, vocab: Vocabulary, validate: bool = True,
     known = {p: e.signature for p, e in saved.get("entries", {}).items() if e.signature}
     return build_notes(read_vault(path, known), vocab, validate=validate, cache_dir=cache_dir,
                        jobs=jobs, progress=progress, saved=saved, sink=sink)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A build and what became of it: written (``graph.ttl``, the store) or left out."""
+
+    result: BuildResult
+    written: bool
+    build_seconds: float = 0.0
+    finish_seconds: float = 0.0  # the store's last loads of what was streamed to it
+    write_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def build_and_write(path: Path, vocab: Vocabulary, graph: Path, store: ox.Store | None,
+                    accept: Callable[[BuildResult], bool], cache_dir: Path | None = None,
+                    jobs: int | None = None, progress: Progress | None = None) -> Outcome:
+    """Build the vault at ``path``; if ``accept(result)``, write ``graph`` and bring the
+    store up to date, else leave both as they were.
+
+    An empty store is loaded while the build extracts; it is emptied again when the build
+    fails or its result is not accepted.
+    """
+    started = time.perf_counter()
+    loader = StreamLoader.into(store)  # a first build loads the store while it extracts
+    try:
+        result = build_vault(path, vocab, cache_dir=cache_dir, jobs=jobs, progress=progress,
+                             sink=loader.add if loader else None)
+        built = time.perf_counter()
+        accepted = accept(result)
+    except BaseException:
+        if loader:
+            loader.abort()
+        raise
+    if not accepted:
+        if loader:
+            loader.abort()
+        return Outcome(result, False, built - started)
+    if loader:
+        loader.finish(result)
+    finished = time.perf_counter()
+    write_seconds, store_seconds = write_outputs(result, graph, store)
+    return Outcome(result, True, built - started, finished - built, write_seconds,
+                   store_seconds)
 
 
 def _report(notes: Sequence[ValidationResult],

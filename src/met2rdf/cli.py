@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
-from .build import Sink, build_vault
+from .build import build_and_write, build_vault
 from .errors import EndpointError, Met2RdfError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .export import EXPORT_FORMATS, to_export
@@ -39,7 +39,6 @@ from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .settings import default_store, find_settings
 from .store import (
     DEFAULT_STORE,
-    StreamLoader,
     holds_notes,
     load_files,
     open_store,
@@ -48,7 +47,7 @@ from .store import (
 )
 from .validate import to_rdflib, validate_graph
 from .vocab import TYPES, load_vocabulary
-from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
+from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -85,21 +84,25 @@ class _ProgressBar:
     def close(self) -> None:
         if self.shown:
             sys.stderr.write("\n")
+            self.shown = False
 
 
-def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
-           sink: Sink | None = None) -> BuildResult | int:
+def _build(args: argparse.Namespace, target: str) -> BuildResult | int:
     """Build the vault at args.path; report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
     bar = _ProgressBar(getattr(args, "quiet", False))
     try:
-        vocab = cached_vocabulary(args.vocab, cache_dir)
-        result = build_vault(args.path, vocab, cache_dir=cache_dir,
-                             jobs=getattr(args, "jobs", None), progress=bar, sink=sink)
+        vocab = cached_vocabulary(args.vocab, None)
+        result = build_vault(args.path, vocab, jobs=getattr(args, "jobs", None), progress=bar)
     finally:
         bar.close()
+    return _verdict(args, result, target) or result
+
+
+def _verdict(args: argparse.Namespace, result: BuildResult, target: str) -> int:
+    """Report a build's problems; EXIT_OK if its result may be written to ``target``."""
     for problem in result.problems:
         _err(f"{problem} [warning]" if not args.strict else str(problem))
     if result.report is not None and not result.report.conforms:
@@ -110,7 +113,7 @@ def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
     if args.strict and result.problems:
         _err(f"met2rdf: {len(result.problems)} problem(s) and --strict; {target} was not written")
         return EXIT_DATA
-    return result
+    return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -130,24 +133,32 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
-    loader = StreamLoader.into(store)  # a first build loads the store while it extracts
+    if not args.path.exists():
+        _err(f"met2rdf: {args.path}: no such vault folder or note")
+        return EXIT_USAGE
+    bar = _ProgressBar(args.quiet)
+    verdict = EXIT_OK
+
+    def accept(result: BuildResult) -> bool:
+        nonlocal verdict
+        bar.close()
+        verdict = _verdict(args, result, str(out))
+        if (verdict == EXIT_OK and not result.entries and not args.allow_empty and store is not None
+                and holds_notes(store)):
+            _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, "
+                 f"and it and {out} were left as they were; use --allow-empty to empty them")
+            verdict = EXIT_DATA
+        return verdict == EXIT_OK
+
     try:
-        result = _build(args, str(out), cache_dir, loader.add if loader else None)
-    except BaseException:
-        if loader:
-            loader.abort()
-        raise
-    if not isinstance(result, BuildResult):
-        if loader:
-            loader.abort()
-        return result
-    if not result.entries and not args.allow_empty and store is not None and holds_notes(store):
-        _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
-             f"it and {out} were left as they were; use --allow-empty to empty them")
-        return EXIT_DATA
-    if loader:
-        loader.finish(result)
-    write_outputs(result, out, store)
+        vocab = cached_vocabulary(args.vocab, cache_dir)
+        outcome = build_and_write(args.path, vocab, out, store, accept, cache_dir=cache_dir,
+                                  jobs=args.jobs, progress=bar)
+    finally:
+        bar.close()
+    if not outcome.written:
+        return verdict
+    result = outcome.result
     elapsed = time.perf_counter() - started
     if not args.quiet:
         targets = f"{out} and {store_dir}" if store_dir else str(out)
