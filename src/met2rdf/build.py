@@ -29,8 +29,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .incremental.index import gather, kept_surveys, new_entries, open_index, save_index
-from .incremental.index import saved_index as _saved_index
+from .incremental.index import (
+    gather,
+    kept_surveys,
+    new_entries,
+    open_index,
+    save_index,
+    saved_index,
+)
 from .incremental.jobs import Context, extract_notes, survey_notes
 from .incremental.plan import plan, vault_names
 from .incremental.vocabulary import validate_vocabulary, vocabulary_graph
@@ -91,7 +97,7 @@ def build_vault(path: Path, vocab: Vocabulary, validate: bool = True,
                 cache_dir: Path | None = None, jobs: int | None = None,
                 progress: Progress | None = None, sink: Sink | None = None) -> BuildResult:
     """Build the graph of a vault folder or a single note (see :func:`build_notes`)."""
-    saved = _saved_index(cache_dir, vocab, validate)
+    saved = saved_index(cache_dir, vocab, validate)
     known = {p: e.signature for p, e in saved.get("entries", {}).items() if e.signature}
     return build_notes(read_vault(path, known), vocab, validate=validate, cache_dir=cache_dir,
                        jobs=jobs, progress=progress, saved=saved, sink=sink)
