@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -54,7 +55,7 @@ __all__ = ["Outcome", "Progress", "Sink", "build_and_write", "build_notes", "bui
 
 def build_notes(sources: Iterable[SourceNote | UnchangedNote | Problem], vocab: Vocabulary,
                 validate: bool = True, cache_dir: Path | None = None, jobs: int | None = None,
-                progress: Progress | None = None, saved: dict | None = None,
+                progress: Progress | None = None, saved: dict[str, Any] | None = None,
                 sink: Sink | None = None) -> BuildResult:
     """Build the graph of decoded notes (problems from reading are passed through).
 

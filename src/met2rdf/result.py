@@ -49,7 +49,7 @@ class Survey:
     problems: tuple[Problem, ...]
     new_names: tuple[str, ...] = ()  # its title and aliases the vocabulary does not know
 
-    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
+    def __reduce__(self) -> tuple[object, ...]:  # pickles as a tuple: the build index holds thousands
         return (Survey, _SURVEY_FIELDS(self))
 
 
@@ -88,7 +88,7 @@ class NoteEntry:
     signature: tuple[int, ...] = ()  # the file's size, time and inode (see read_vault)
     bloom: int = 0  # its words (NoteWords.bloom)
 
-    def __reduce__(self) -> tuple:  # pickles as a tuple: the build index holds thousands
+    def __reduce__(self) -> tuple[object, ...]:  # pickles as a tuple: the build index holds thousands
         return (NoteEntry, _ENTRY_FIELDS(self))
 
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ..cache import Cache, digest
 from ..errors import NoteError
@@ -27,18 +28,18 @@ class BuildIndex:
 
     cache: Cache
     base: str  # the base key (see ``keys.base_key``)
-    saved: dict  # the index as saved
+    saved: dict[str, Any]  # the index as saved
     before: Mapping[str, NoteEntry]  # path -> what the last build kept of the note
     labels: frozenset[str]  # the vault's labels then ("IRI<TAB>label" items)
 
 
-def saved_index(cache_dir: Path | None, vocab: Vocabulary, validate: bool) -> dict:
+def saved_index(cache_dir: Path | None, vocab: Vocabulary, validate: bool) -> dict[str, Any]:
     """The build index the last build with this code, vocabulary and validation saved."""
     return Cache(cache_dir).index(INDEX, base_key(vocab, validate))
 
 
 def open_index(cache_dir: Path | None, vocab: Vocabulary, validate: bool,
-               saved: dict | None = None) -> BuildIndex:
+               saved: dict[str, Any] | None = None) -> BuildIndex:
     """Open the build index (``saved``: as read by ``saved_index``) of a cache folder."""
     cache = Cache(cache_dir)
     cache.remove_leftovers()

@@ -49,7 +49,7 @@ class ExtractJob:
     def path(self) -> str:
         return self.source.path
 
-    def __reduce__(self) -> tuple:  # pickles as a tuple
+    def __reduce__(self) -> tuple[object, ...]:  # pickles as a tuple
         return (ExtractJob, _JOB_FIELDS(self))
 
 

@@ -37,6 +37,7 @@ class Names:
     resolver: LinkResolver
     ambiguities: Sequence[Problem]  # links a shared name cannot reach
     same: bool  # no note came or went, and none changed its names
+    todo: Notes  # the notes surveyed anew (the others' surveys are the last build's)
     targets: dict[str, str | None]  # link key -> IRI of the linked note's topic (as met)
 
     def links(self, survey: Survey) -> Links:
@@ -73,7 +74,7 @@ def vault_names(notes: Notes, surveys: Mapping[str, Survey], todo: Notes,
         ambiguities = resolver.ambiguities(t for s in ordered for t in s.targets)
     return Names(surveys, extra, items, LabelIndex(items),
                  LabelIndex(sorted(item_set - index.labels)), index.labels - item_set,
-                 resolver, ambiguities, same, {})
+                 resolver, ambiguities, same, todo, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def plan(notes: Notes, texts: Mapping[str, str], names: Names, index: BuildIndex
     jobs: list[ExtractJob] = []
     keys: dict[str, KeyParts] = {}
     item_set = frozenset(names.items)
-    touched = None if names.same else _touched(index.before, names, notes)
+    touched = None if names.same else _touched(index.before, names, names.todo)
     for note in notes:
         survey = names.surveys[note.path]
         old = index.before.get(note.path)
@@ -130,14 +131,14 @@ def plan(notes: Notes, texts: Mapping[str, str], names: Names, index: BuildIndex
 
 
 def _touched(before: Mapping[str, NoteEntry], names: Names,
-             notes: Sequence[SourceNote | UnchangedNote]) -> Callable[[NoteEntry], bool]:
+             todo: Sequence[SourceNote | UnchangedNote]) -> Callable[[NoteEntry], bool]:
     """Tell which unchanged notes may have another key now that notes came, went or
     changed their names: those with a link to a note name that came, went or changed its
     topic, and those that could contain a vault label that came or held one that went.
     Any other note keeps its key (its links reach the same notes, with the same topics)."""
     surveys, added, gone = names.surveys, names.added, names.gone
     topics = set(before.keys() ^ surveys.keys())
-    topics.update(n.path for n in notes if n.path in before
+    topics.update(n.path for n in todo if n.path in before
                   and before[n.path].survey.topic != surveys[n.path].topic)
     linked = {LinkResolver.name(p) for p in topics}
     memo: dict[str, bool] = {}
@@ -155,7 +156,7 @@ def _touched(before: Mapping[str, NoteEntry], names: Names,
     return touched
 
 
-def _names(survey: Survey) -> tuple:
+def _names(survey: Survey) -> tuple[object, ...]:
     """What of a note the rest of the vault depends on."""
     return survey.title, survey.aliases, survey.targets, survey.topic, survey.new_names
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from ..result import NoteOutput
 from .jobs import Context, forget_parsed, start
@@ -45,12 +45,13 @@ class Workers:
         for pool in self.pools:
             pool.shutdown(cancel_futures=True)
 
-    def run(self, function: Callable[..., list], items: Sequence[_Item], context: Context,
-            progress: Progress | None, stage: str, extra: tuple = (),
-            sink: Sink | None = None) -> list:
+    def run(self, function: Callable[..., list[Any]], items: Sequence[_Item],
+            context: Context, progress: Progress | None, stage: str,
+            extra: tuple[object, ...] = (), sink: Sink | None = None) -> list[Any]:
         """Run ``function(batch, *extra)`` over batches of items (inline when few), giving
         each batch's results to ``sink`` as they come."""
-        done, results, total = 0, [], len(items)
+        done, total = 0, len(items)
+        results: list[Any] = []
         if self.jobs <= 1 or total <= BATCH:
             start(context)
             for batch in batches(items):
