@@ -34,9 +34,10 @@ def _rss_mb() -> tuple[float, float]:
 
 def child_build(vault: Path, out: Path) -> None:
     """Build like `met2rdf build` does, timing each stage; print JSON (run in a child)."""
-    from met2rdf.build import build_vault, cached_vocabulary
-    from met2rdf.store import StreamLoader, open_store
-    from met2rdf.write import write_outputs
+    from met2rdf.build import build_and_write
+    from met2rdf.incremental.vocabulary import cached_vocabulary
+    from met2rdf.result import BuildResult
+    from met2rdf.store import open_store
 
     marks: dict[str, float] = {}
     started = time.perf_counter()
@@ -44,20 +45,22 @@ def child_build(vault: Path, out: Path) -> None:
     def progress(stage: str, done: int, total: int) -> None:
         marks[stage] = time.perf_counter()
 
+    def accept(result: BuildResult) -> bool:
+        marks["built"] = time.perf_counter()
+        marks["rss_built"] = _rss_mb()[0]
+        assert result.report is not None and result.report.conforms, result.report
+        return True
+
     vocab = cached_vocabulary([], out / ".cache")
     loaded = time.perf_counter()
     store = open_store(out / "store", create=True)
-    loader = StreamLoader.into(store)  # as the CLI: a first build loads while it extracts
-    result = build_vault(vault, vocab, cache_dir=out / ".cache", progress=progress,
-                         sink=loader.add if loader else None)
-    built = time.perf_counter()
-    rss_built = _rss_mb()[0]
-    assert result.report is not None and result.report.conforms, result.report
-    if loader:
-        loader.finish(result)
-    finished = time.perf_counter()
-    write_seconds, store_seconds = write_outputs(result, out / "graph.ttl", store)
+    # as the CLI: a first build loads the store while it extracts
+    outcome = build_and_write(vault, vocab, out / "graph.ttl", store, accept,
+                              cache_dir=out / ".cache", progress=progress)
     stored = time.perf_counter()
+    result, built, rss_built = outcome.result, marks["built"], marks["rss_built"]
+    finished = built + outcome.finish_seconds
+    write_seconds, store_seconds = outcome.write_seconds, outcome.store_seconds
     survey_end = marks.get("survey", loaded)
     own, workers = _rss_mb()
     print(json.dumps({

@@ -20,7 +20,8 @@ from typing import TypeVar
 import pyoxigraph as ox
 from conftest import FIXTURES, REPO
 
-from met2rdf.build import BuildResult, NamedGraph, build_vault
+from met2rdf.build import build_vault
+from met2rdf.result import BuildResult, NamedGraph
 from met2rdf.store import replace_graphs
 from met2rdf.vocab import MET, load_vocabulary
 

@@ -12,8 +12,15 @@ import pytest
 
 import met2rdf.store as store_module
 import met2rdf.vault as vault_module
-from met2rdf.build import LabelIndex, NoteWords, bloom_may_contain, build_vault
+from met2rdf.build import build_vault
 from met2rdf.cache import Cache
+from met2rdf.incremental.labels import (
+    LabelIndex,
+    NoteWords,
+    alias_labels,
+    bloom_may_contain,
+    label_items,
+)
 from met2rdf.store import (
     BULK,
     KEYS_GRAPH,
@@ -35,8 +42,8 @@ NOTES = {
 }
 
 
-def write_vault(root: Path) -> Path:
-    for name, text in NOTES.items():
+def write_vault(root: Path, notes: dict[str, str] | None = None) -> Path:
+    for name, text in (NOTES if notes is None else notes).items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -351,6 +358,34 @@ def test_notes_coming_and_going_redo_only_what_they_reach(tmp_path: Path):
     same_as_clean(1)
     (vault / "Hepar notes.md").unlink()
     assert b"colon-cancer met:spreadsTo" not in same_as_clean(1)
+
+
+def test_the_labels_a_rebuild_keeps_are_those_a_clean_build_finds(tmp_path: Path):
+    """Every note's labels after a rebuild (kept, or found again from the labels that came
+    and went) are the labels a clean look at its words finds: a note's result key never
+    rests on labels that differ from those its text could hold."""
+    vault = write_vault(tmp_path / "labels", {
+        "Hepar notes.md": "---\naliases: [liver]\n---\nLiver things.\n",
+        "Mentions.md": "Colon cancer may spread to the hepatic organ and the bony quarter.\n",
+        "Other.md": "Prostate cancer spreads to [[Hepar notes]].\n",
+    })
+    cache, vocab = tmp_path / "cache", load_vocabulary([])
+
+    def check() -> tuple[str, ...]:
+        result = build_vault(vault, vocab, cache_dir=cache)
+        index = LabelIndex(label_items(alias_labels(e.survey for e in result.entries)))
+        for entry in result.entries:
+            words = NoteWords(entry.survey.title, (vault / entry.path).read_text())
+            assert entry.labels == index.labels(words), entry.path
+        return next(e.labels for e in result.entries if e.path == "Mentions.md")
+
+    assert check() == ()
+    (vault / "Hepar notes.md").write_text("---\naliases: [liver, hepatic organ]\n---\n")  # came
+    assert len(check()) == 1
+    (vault / "Bone notes.md").write_text("---\naliases: [bone, bony quarter]\n---\n")
+    assert len(check()) == 2
+    (vault / "Hepar notes.md").unlink()  # its labels went
+    assert len(check()) == 1
 
 
 class _CountingStore:

@@ -11,9 +11,9 @@ from conftest import REPO
 PACKAGE = REPO / "src" / "met2rdf"
 # the stages of the pipeline and what they are made of: notes in, facts and graphs out
 STAGES = {"model", "errors", "iris", "vocab", "obo", "lexicon", "vault", "parse", "extract",
-          "graph", "shacl", "validate", "diagnostics", "cache"}
+          "graph", "shacl", "validate", "diagnostics", "cache", "turtle", "result"}
 # what runs the stages in order (and scores them)
-PIPELINE = {"build", "evaluate"}
+PIPELINE = {"build", "incremental", "evaluate"}
 # what reads, serves or sends the built graph, and the command line
 USERS = {"store", "write", "export", "query", "sparql", "ask", "report", "render", "serve",
          "push", "auth", "settings", "snapshot", "watch", "cli", "__main__"}

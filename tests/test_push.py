@@ -9,10 +9,10 @@ import pyoxigraph as ox
 import pytest
 from stores import EXAMPLE_VAULT, build, free_port, http_query, met2rdf, oxigraph_server
 
-from met2rdf.build import VOCABULARY_GRAPH
 from met2rdf.diagnostics import BUILD_GRAPH
 from met2rdf.iris import note_iri
 from met2rdf.push import MANIFEST_GRAPH, GraphOutcome, GraphStore, push_graphs
+from met2rdf.result import VOCABULARY_GRAPH
 
 QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"

@@ -17,10 +17,11 @@ import pytest
 from conftest import FIXTURES, REPO
 from stores import EXAMPLE_VAULT, build_and_report, met2rdf
 
-from met2rdf.build import BuildResult, build_vault
+from met2rdf.build import build_vault
 from met2rdf.diagnostics import BUILD_GRAPH
 from met2rdf.render import to_html
 from met2rdf.report import Edge, Report, report_store
+from met2rdf.result import BuildResult
 from met2rdf.store import read_rdf, replace_graphs
 from met2rdf.vocab import default_vocabulary, load_vocabulary
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from stores import EXAMPLE_VAULT, build, held_store, met2rdf
 
-from met2rdf.build import VOCABULARY_GRAPH
 from met2rdf.diagnostics import BUILD_GRAPH
 from met2rdf.iris import note_iri
+from met2rdf.result import VOCABULARY_GRAPH
 from met2rdf.store import KEYS_GRAPH
 
 

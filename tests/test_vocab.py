@@ -309,8 +309,8 @@ def test_with_labels_equals_a_vocabulary_built_afresh():
 def test_cached_vocabulary_is_the_loaded_one_until_a_file_changes(tmp_path: Path):
     """The build keeps the parsed vocabulary in its cache; an extra file that changes (or
     cannot be read) is read again."""
-    from met2rdf.build import VOCABULARY, cached_vocabulary
     from met2rdf.errors import VocabularyError
+    from met2rdf.incremental.vocabulary import VOCABULARY, cached_vocabulary
     from met2rdf.vocab import load_vocabulary
 
     extra = tmp_path / "mine.ttl"
@@ -334,18 +334,19 @@ def test_cached_vocabulary_is_read_again_when_a_shipped_layer_changes(tmp_path: 
                                                                     monkeypatch):
     """A regenerated terms.ttl (the derived layer) is a new vocabulary for the build cache,
     even when the code and vocab.ttl are the same."""
-    from met2rdf import build
+    from met2rdf.incremental import vocabulary
 
     loads = []
-    real_load, real_data = build.load_vocabulary, build.package_data
-    monkeypatch.setattr(build, "load_vocabulary", lambda paths: loads.append(1) or real_load(paths))
+    real_load, real_data = vocabulary.load_vocabulary, vocabulary.package_data
+    monkeypatch.setattr(vocabulary, "load_vocabulary",
+                        lambda paths: loads.append(1) or real_load(paths))
     cache = tmp_path / "cache"
-    build.cached_vocabulary([], cache)
-    build.cached_vocabulary([], cache)
+    vocabulary.cached_vocabulary([], cache)
+    vocabulary.cached_vocabulary([], cache)
     assert len(loads) == 1
-    monkeypatch.setattr(build, "package_data", lambda name: real_data(name) + (
+    monkeypatch.setattr(vocabulary, "package_data", lambda name: real_data(name) + (
         b"\n# regenerated\n" if name == "terms.ttl" else b""))
-    build.cached_vocabulary([], cache)
+    vocabulary.cached_vocabulary([], cache)
     assert len(loads) == 2
 
 

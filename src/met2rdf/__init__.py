@@ -1,12 +1,13 @@
 """met2rdf: notes on cancer and metastases -> an ontology-linked RDF knowledge graph."""
 
-from .build import BuildResult, build_notes, build_vault
+from .build import build_notes, build_vault
 from .errors import Met2RdfError, NoteError, RdfInputError, ShapesError, VocabularyError
 from .export import EXPORT_FORMATS, to_export
 from .extract import extract_facts
 from .model import Concept, Fact, Note, SourceNote, SourceSpan
 from .parse import parse_note
 from .push import GraphStore, push_graphs
+from .result import BuildResult
 from .validate import ValidationReport, validate_graph
 from .vault import read_vault
 from .vocab import Vocabulary, default_vocabulary, load_vocabulary

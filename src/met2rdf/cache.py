@@ -8,6 +8,7 @@ reads as nothing, so the build does the work again.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import pickle
 from collections.abc import Iterator
@@ -19,6 +20,15 @@ from .errors import OutputError
 # what reading a missing, truncated or foreign pickle raises
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError,
                TypeError, ImportError, IndexError)
+
+
+def digest(*parts: bytes | str) -> str:
+    """The SHA-256 of some parts, each ended by a NUL (what names a cached result)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 class Cache:

@@ -19,10 +19,11 @@ import pyoxigraph as ox
 
 from . import __version__
 from .ask import Answer, ask, load_questions
-from .build import BuildResult, Sink, build_vault, cached_vocabulary
+from .build import build_and_write, build_vault
 from .errors import EndpointError, Met2RdfError, StoreInUseError, UnknownConceptError
 from .evaluate import evaluate, format_evaluation
 from .export import EXPORT_FORMATS, to_export
+from .incremental.vocabulary import cached_vocabulary
 from .obo import descendants, read_obo, terms_to_skos
 from .push import GraphStore, push_graphs
 from .query import (
@@ -37,12 +38,12 @@ from .query import (
 )
 from .render import to_html
 from .report import report_store
+from .result import BuildResult
 from .serve import DEFAULT_HOST, DEFAULT_PORT, serve_store
 from .settings import default_store, find_settings
 from .snapshot import open_for_reading, publish_snapshot
 from .store import (
     DEFAULT_STORE,
-    StreamLoader,
     holds_notes,
     load_files,
     open_store,
@@ -52,7 +53,7 @@ from .store import (
 from .validate import to_rdflib, validate_graph
 from .vocab import TYPES, Vocabulary, load_vocabulary
 from .watch import compare, ledger_of, vault_saves
-from .write import DATASET_FORMATS, to_dataset, write_atomic, write_outputs, write_turtle
+from .write import DATASET_FORMATS, to_dataset, write_atomic, write_turtle
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -89,23 +90,25 @@ class _ProgressBar:
     def close(self) -> None:
         if self.shown:
             sys.stderr.write("\n")
+            self.shown = False
 
 
-def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
-           sink: Sink | None = None, vocab: Vocabulary | None = None) -> BuildResult | int:
-    """Build the vault at args.path (with ``vocab``, else the vocabulary of args.vocab);
-    report problems; return the result or an exit code."""
+def _build(args: argparse.Namespace, target: str) -> BuildResult | int:
+    """Build the vault at args.path; report problems; return the result or an exit code."""
     if not args.path.exists():
         _err(f"met2rdf: {args.path}: no such vault folder or note")
         return EXIT_USAGE
     bar = _ProgressBar(getattr(args, "quiet", False))
     try:
-        if vocab is None:
-            vocab = cached_vocabulary(args.vocab, cache_dir)
-        result = build_vault(args.path, vocab, cache_dir=cache_dir,
-                             jobs=getattr(args, "jobs", None), progress=bar, sink=sink)
+        vocab = cached_vocabulary(args.vocab, None)
+        result = build_vault(args.path, vocab, jobs=getattr(args, "jobs", None), progress=bar)
     finally:
         bar.close()
+    return _verdict(args, result, target) or result
+
+
+def _verdict(args: argparse.Namespace, result: BuildResult, target: str) -> int:
+    """Report a build's problems; EXIT_OK if its result may be written to ``target``."""
     for problem in result.problems:
         _err(f"{problem} [warning]" if not args.strict else str(problem))
     if result.report is not None and not result.report.conforms:
@@ -116,7 +119,7 @@ def _build(args: argparse.Namespace, target: str, cache_dir: Path | None = None,
     if args.strict and result.problems:
         _err(f"met2rdf: {len(result.problems)} problem(s) and --strict; {target} was not written")
         return EXIT_DATA
-    return result
+    return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -163,28 +166,36 @@ def _build_into(args: argparse.Namespace,
         return EXIT_DATA
     store = open_store(store_dir, create=True) if store_dir else None
     cache_dir = None if args.no_cache else args.out / ".cache"
-    loader = StreamLoader.into(store)  # a first build loads the store while it extracts
+    if not args.path.exists():
+        _err(f"met2rdf: {args.path}: no such vault folder or note")
+        return EXIT_USAGE
+    bar = _ProgressBar(args.quiet)
+    verdict = EXIT_OK
+
+    def accept(result: BuildResult) -> bool:
+        nonlocal verdict
+        bar.close()
+        verdict = _verdict(args, result, str(out))
+        if (verdict == EXIT_OK and not result.entries and not args.allow_empty and store is not None
+                and holds_notes(store)):
+            _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, "
+                 f"and it and {out} were left as they were; use --allow-empty to empty them")
+            verdict = EXIT_DATA
+        return verdict == EXIT_OK
+
+    def publish(written: ox.Store) -> None:  # readers read the snapshot while a build runs
+        assert store_dir is not None
+        publish_snapshot(written, store_dir)
+
     try:
-        result = _build(args, str(out), cache_dir, loader.add if loader else None, vocab)
-    except BaseException:
-        if loader:
-            loader.abort()
-        raise
-    if not isinstance(result, BuildResult):
-        if loader:
-            loader.abort()
-        return result
-    if not result.entries and not args.allow_empty and store is not None and holds_notes(store):
-        _err(f"met2rdf: no notes found under {args.path}; {store_dir} holds notes' graphs, and "
-             f"it and {out} were left as they were; use --allow-empty to empty them")
-        return EXIT_DATA
-    with writing():
-        if loader:
-            loader.finish(result)
-        write_outputs(result, out, store)
-        if store is not None and store_dir is not None:  # readers read it while a build runs
-            publish_snapshot(store, store_dir)
-    return result
+        if vocab is None:
+            vocab = cached_vocabulary(args.vocab, cache_dir)
+        outcome = build_and_write(args.path, vocab, out, store, accept, cache_dir=cache_dir,
+                                  jobs=args.jobs, progress=bar, writing=writing,
+                                  publish=publish)
+    finally:
+        bar.close()
+    return outcome.result if outcome.written else verdict
 
 
 def cmd_load(args: argparse.Namespace) -> int:

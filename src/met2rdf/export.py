@@ -11,9 +11,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .build import BuildResult
 from .graph import PREFIXES, sort_key
 from .model import Fact
+from .result import BuildResult
 from .write import to_dataset
 
 EXPORT_FORMATS = ("ntriples", "nquads", "trig", "jsonld", "facts")

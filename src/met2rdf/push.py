@@ -24,11 +24,11 @@ from typing import Self
 import pyoxigraph as ox
 
 from .auth import Challenge, Credentials, parse_challenges
-from .build import NamedGraph
 from .errors import EndpointError, RefusedError, StoreError
 from .graph import sort_key
 from .iris import BASE, NOTE_BASE
 from .query import redact, split_endpoint
+from .result import NamedGraph
 
 MANIFEST_GRAPH = BASE + "graph/manifest"
 _HAS_PART = "http://purl.org/dc/terms/hasPart"

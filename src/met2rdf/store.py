@@ -1,6 +1,6 @@
 """The embedded store: a persistent pyoxigraph store that holds the graph as named graphs.
 
-The layout is the one ``build`` makes (see :mod:`met2rdf.build`): one graph per note,
+The layout is the one ``build`` makes (see :mod:`met2rdf.result`): one graph per note,
 named by the note's IRI, plus the vocabulary graph.  Queries read the union of all graphs.
 """
 
@@ -16,10 +16,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .build import BuildResult, NamedGraph, NoteOutput, prefix_lines
 from .cache import Cache
 from .errors import RdfInputError, StoreError, StoreInUseError
 from .iris import BASE, NOTE_BASE, note_iri
+from .result import BuildResult, NamedGraph, NoteOutput
+from .turtle import prefix_lines
 from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")

@@ -13,7 +13,7 @@ from threading import Event
 
 import watchfiles
 
-from .build import BuildResult
+from .result import BuildResult
 
 DEBOUNCE_MS = 1600  # the longest a burst of saves is gathered into one rebuild
 STEP_MS = 100  # a burst ends after this long without a change (an editor's save and rename)

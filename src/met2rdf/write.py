@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .build import TURTLE_HEADER as HEADER
-from .build import BuildResult, NamedGraph, prefix_lines
 from .cache import Cache, signature_of
 from .errors import OutputError
 from .graph import PREFIXES, sort_key
+from .result import BuildResult, NamedGraph
 from .store import STORE_KEYS, sync_store
+from .turtle import TURTLE_HEADER as HEADER
+from .turtle import prefix_lines
 
 DATASET_FORMATS = ("nquads", "trig")
 
