@@ -127,13 +127,17 @@ def clean_store(vault: Path) -> set[str]:
 
 @pytest.mark.parametrize("remember", [False, True], ids=["keys from the store",
                                                        "keys remembered"])
-@pytest.mark.parametrize("bulk", [BULK, 1], ids=["transaction", "bulk loader"])
-def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: int,
+@pytest.mark.parametrize(("bulk", "patch"), [(BULK, store_module.PATCH_BYTES), (BULK, 0),
+                                              (1, store_module.PATCH_BYTES)],
+                         ids=["transaction", "transaction patching", "bulk loader"])
+def test_store_sync_loads_only_what_changed(vault: Path, tmp_path: Path, bulk: int, patch: int,
                                             remember: bool, monkeypatch: pytest.MonkeyPatch):
     """The store is updated graph by graph and ends equal to a clean load after each change;
     graphs and default-graph triples that no build made are dropped.  Keys remembered in a
-    file are used only while the store's dataset key says they are the store's."""
+    file are used only while the store's dataset key says they are the store's.  With
+    ``patch`` 0 every changed graph is patched by its difference instead of reloaded."""
     monkeypatch.setattr(store_module, "BULK", bulk)
+    monkeypatch.setattr(store_module, "PATCH_BYTES", patch)
     monkeypatch.setattr(store_module, "BULK_SLICE", 2)  # several bulk_load calls
     monkeypatch.setattr(store_module, "BULK_DROP", 1 if bulk == 1 else store_module.BULK_DROP)
     cache, store = tmp_path / "cache", ox.Store()

@@ -20,7 +20,7 @@ from .cache import Cache
 from .errors import RdfInputError, StoreError, StoreInUseError
 from .iris import BASE, NOTE_BASE, note_iri
 from .result import BuildResult, NamedGraph, NoteOutput
-from .turtle import prefix_lines
+from .turtle import parse_chunk, prefix_lines
 from .vocab import MET
 
 DEFAULT_STORE = Path("out/store")
@@ -157,8 +157,10 @@ def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: s
     forget.append(KEYS_GRAPH)  # the dataset's key goes first and comes back last
     have[KEYS_GRAPH] = dataset_before
     small = len(load) < BULK
-    patched = [c for c in load if c[0] in stale and len(c[2]()) > PATCH_BYTES] if small else []
-    stale = [g for g in stale if g not in {c[0] for c in patched}]  # changed, not dropped
+    big = {c[0]: data for c in load if small and c[0] in stale
+           and len(data := c[2]()) > PATCH_BYTES}  # changed, to patch rather than drop
+    patched = [c for c in load if c[0] in big]
+    stale = [g for g in stale if g not in big]
     if len(stale) + len(forget) <= BULK_DROP:
         store.update(_drop(stale, forget, have, default is not None))
     else:  # a big change (one update would hold it all in memory): keys first, all of them
@@ -170,7 +172,7 @@ def _sync(store: ox.Store, wanted: list[Chunk], want: dict[str, str], dataset: s
                                 if iri in present and iri not in stale))
     if small:  # one transaction: the graphs and their keys
         for chunk in list(patched):  # its key is gone: a stop half-way reloads it next time
-            if not _patch(store, chunk):
+            if not _patch(store, chunk[0], big[chunk[0]]):
                 store.remove_graph(ox.NamedNode(chunk[0]))
                 patched.remove(chunk)
         load = [c for c in load if c not in patched]
@@ -296,14 +298,13 @@ def _digest_keys(keys: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _patch(store: ox.Store, chunk: Chunk) -> bool:
+def _patch(store: ox.Store, iri: str, turtle: bytes) -> bool:
     """Bring one big graph to its new content by its difference (the vocabulary graph,
     42,000 triples at 1,000 notes, loses a few concepts when a note goes: dropping and
     loading it took 1.3 s); False, with nothing changed, when it has blank nodes (a
     difference cannot tell them apart)."""
-    name = ox.NamedNode(chunk[0])
-    new = {ox.Quad(t.subject, t.predicate, t.object, name) for t in ox.parse(
-        prefix_lines() + chunk[2](), format=ox.RdfFormat.TURTLE)}
+    name = ox.NamedNode(iri)
+    new = {ox.Quad(t.subject, t.predicate, t.object, name) for t in parse_chunk(turtle)}
     old = set(store.quads_for_pattern(None, None, None, name))
     if any(isinstance(t, ox.BlankNode) for q in (*new, *old) for t in (q.subject, q.object)):
         return False
