@@ -92,17 +92,19 @@ def _token(word: str) -> tuple[str, bool]:
     return fold_word(plain), caps
 
 
+def _words_of(text: str) -> str:
+    """The text with possessive endings blanked ("Paget's" reads as "Paget"), offsets kept."""
+    return _POSSESSIVE.sub("  ", text) if "'" in text or "’" in text else text
+
+
 def tokenize(text: str) -> list[tuple[str, bool, int, int]]:
     """Split text into word tokens: (folded form, written in capitals, start, end)."""
-    text = _POSSESSIVE.sub("  ", text)
-    return [(*_token(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
+    return [(*_token(m.group()), *m.span()) for m in _TOKEN.finditer(_words_of(text))]
 
 
 def folded_words(text: str) -> list[str]:
     """The folded forms of ``tokenize(text)`` alone (faster: no positions)."""
-    if "'" in text or "’" in text:
-        text = _POSSESSIVE.sub("  ", text)
-    return [_token(word)[0] for word in _TOKEN.findall(text)]
+    return [_token(word)[0] for word in _TOKEN.findall(_words_of(text))]
 
 
 _NORMALIZED: dict[str, tuple[str, ...]] = {}
@@ -237,8 +239,7 @@ class Vocabulary:
 
     def _find(self, text: str) -> list[Mention]:
         # the words of tokenize(text), their positions taken only where a label matches
-        clean = _POSSESSIVE.sub("  ", text) if "'" in text or "’" in text else text
-        spans = list(_TOKEN.finditer(clean))
+        spans = list(_TOKEN.finditer(_words_of(text)))
         tokens = [_token(m.group()) for m in spans]
         words = [t[0] for t in tokens]
         mentions: list[Mention] = []
