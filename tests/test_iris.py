@@ -51,8 +51,9 @@ def test_fact_and_evidence_iris_are_readable_and_valid():
 def test_one_conversion_between_curies_and_obo_purls():
     """A CURIE becomes its OBO PURL with the id space in upper case (as entities files may
     write it in lower case), and back; IRIs outside the OBO PURLs have no CURIE."""
-    from met2rdf.iris import OBO, curie_iri, iri_curie
+    from met2rdf.iris import OBO, curie_iri, curie_of
 
     assert curie_iri("HP:0002094") == curie_iri(" hp:0002094") == OBO + "HP_0002094"
-    assert iri_curie(OBO + "UBERON_0002107") == "UBERON:0002107"
-    assert iri_curie("https://w3id.org/met2rdf/concept/liver") is None
+    assert curie_of(OBO + "UBERON_0002107") == "UBERON:0002107"
+    assert curie_of("https://w3id.org/met2rdf/concept/liver") == (
+        "https://w3id.org/met2rdf/concept/liver")

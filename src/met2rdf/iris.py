@@ -69,8 +69,9 @@ def curie_iri(curie: str) -> str:
     return f"{OBO}{prefix.upper()}_{local}"
 
 
-def iri_curie(iri: str) -> str | None:
-    """Return the CURIE of an OBO PURL (``.../obo/HP_0002094`` -> ``HP:0002094``), or None."""
+def curie_of(iri: str) -> str:
+    """Return the CURIE of an OBO PURL (``.../obo/HP_0002094`` -> ``HP:0002094``); any
+    other IRI as it is."""
     if iri.startswith(OBO) and "_" in iri:
         return iri[len(OBO):].replace("_", ":", 1)
-    return None
+    return iri

@@ -29,7 +29,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from .errors import Met2RdfError, VocabularyError
-from .iris import CONCEPT_BASE, OBO, curie_iri, iri_curie
+from .iris import CONCEPT_BASE, OBO, curie_iri, curie_of
 from .model import Concept
 from .obo import OboTerm, read_obo
 from .vocab import Vocabulary, is_acronym, normalize_label, package_data, parse_vocabulary
@@ -335,7 +335,7 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
     for concept in concepts:
         for label in concept.labels:
             taken.setdefault(normalize_label(label), concept.iri)
-    owner_of_id = {curie: c.iri for c in concepts for curie in map(_curie, c.ids)}
+    owner_of_id = {curie: c.iri for c in concepts for curie in map(curie_of, c.ids)}
 
     # 1. curated concepts without an id: the term a label names, else a nearer or broader one
     reference = _Reference((t for _, terms in everything for t in terms), rules.suffixes)
@@ -347,7 +347,7 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
     def unlinked(concept: Concept) -> bool:
         """No id, or none from the sources of its type (an NCIt code only)."""
         allowed = allowed_by_type[concept.type]
-        return not any(_curie(i) in allowed for i in concept.ids)
+        return not any(curie_of(i) in allowed for i in concept.ids)
 
     for concept in concepts:
         if unlinked(concept) and concept.type != "Metastasis":
@@ -448,7 +448,7 @@ def derive(lexicon: Lexicon, curated: Vocabulary,
     # 3. curated concepts: the names and EXACT synonyms of their ids, and what was found
     for concept in concepts:
         mapping = found.get(concept.iri)
-        ids = [*map(_curie, concept.ids), *([mapping[1]] if mapping and
+        ids = [*map(curie_of, concept.ids), *([mapping[1]] if mapping and
                                               mapping[0] == "exactMatch" else [])]
         labels = [x for curie in ids if curie in reference.terms
                   for x in _labels_of(reference.terms[curie], rules)]
@@ -490,7 +490,7 @@ def lower_case_first(label: str, proper: frozenset[str]) -> str:
     word = first.group()
     stem = re.sub(r"['’]s$", "", word)
     if not word[0].isupper() or not word[1:].replace("-", "").replace("'", "").islower() \
-            or stem in proper or any(part in proper for part in stem.split("-")) \
+            or any(part in proper for part in stem.split("-")) \
             or len(stem.split("-")[0]) == 1:  # "T-cell", "X-ray"
         return label
     return label[0].lower() + label[1:]
@@ -510,7 +510,7 @@ def _nearest(concept: Concept, curated: Vocabulary, found: dict[str, tuple[str, 
         return ("broadMatch", rule.fallback)
     ids = []  # a curated broader concept's id (tamoxifen -> hormone therapy)
     for parent in (curated.concepts[b] for b in concept.broader if b in curated.concepts):
-        ids += [_curie(i) for i in parent.ids]
+        ids += [curie_of(i) for i in parent.ids]
         if parent.iri in found and found[parent.iri][0] == "exactMatch":
             ids.append(found[parent.iri][1])
     ids = sorted((i for i in ids if i in allowed), key=_id_order)
@@ -529,10 +529,6 @@ def _type_of(iri: str, out: dict[str, Derived], curated: Vocabulary) -> str | No
         return out[iri].type
     concept = curated.concepts.get(iri)
     return concept.type if concept else None
-
-
-def _curie(iri: str) -> str:
-    return iri_curie(iri) or iri
 
 
 def _id_order(curie: str) -> tuple[str, str]:
@@ -618,7 +614,7 @@ def label_conflicts(curated: Vocabulary, derived: Sequence[Derived],
     found = {d.iri: [c for p, c in d.mappings if p == "exactMatch"] for d in derived}
     out = []
     for concept in sorted(curated.concepts.values(), key=lambda c: c.iri):
-        ids = [*map(_curie, concept.ids), *found.get(concept.iri, ())]
+        ids = [*map(curie_of, concept.ids), *found.get(concept.iri, ())]
         ids = [i for i in ids if i in reference.terms]
         related = set(ids).union(*(reference.ancestors(i) for i in ids))
         for label in concept.labels:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from html import escape
 from string import Template
 
-from .iris import iri_curie, local_name
+from .iris import curie_of, local_name
 from .report import Edge, Health, Report, Source, Subject
 from .vocab import package_data
 
@@ -55,10 +55,6 @@ def anchor(iri: str) -> str:
     return "c-" + local_name(iri)
 
 
-def _curie(iri: str) -> str:
-    return iri_curie(iri) or iri
-
-
 def _sources(sources: Iterable[Source]) -> str:
     items = "".join(f"<li>{_e(s)}" + (f" <i>{_e(s.hedge)}</i>" if s.hedge else "") + "</li>"
                     for s in sources)
@@ -75,7 +71,7 @@ def _subject(subject: Subject) -> str:
     counted += tuple(r for r in RELATIONS if r in by_relation and r not in counted)
     counts = " &#183; ".join(_plural(len(by_relation.get(r, ())), RELATIONS[r][0][:-1])
                              for r in counted)
-    ids = "".join(f'<a href="{_e(i)}" rel="noreferrer">{_e(_curie(i))}</a>' for i in subject.ids)
+    ids = "".join(f'<a href="{_e(i)}" rel="noreferrer">{_e(curie_of(i))}</a>' for i in subject.ids)
     site = f"site: {_e(subject.site)}" if subject.site else (
         "at any site" if subject.type == "Metastasis" else "")
     site = f' <span class="counts">{site}</span>' if site else ""
